@@ -1,0 +1,85 @@
+"""The context collectors gather raw text through, so parsers stay pure and testable."""
+
+import os
+import shutil
+import subprocess
+import sys
+from typing import List, Optional
+
+
+class CommandError(RuntimeError):
+    """An external command failed, timed out or could not be started."""
+
+
+class Context:
+    """Runs commands and reads files for collectors; every command has a timeout."""
+
+    def __init__(self, root: str = "/", default_timeout: float = 20.0, config=None):
+        self.root = root
+        self.default_timeout = default_timeout
+        self.platform = sys.platform
+        self.config = config
+        self._which = {}
+
+    def path(self, path: str) -> str:
+        """Return ``path`` under the context's root (``/`` on a live system)."""
+        if self.root in ("/", ""):
+            return path
+        return os.path.join(self.root, path.lstrip("/"))
+
+    def which(self, name: str) -> Optional[str]:
+        """Return the full path of a program on PATH, or None."""
+        if name not in self._which:
+            self._which[name] = shutil.which(name)
+        return self._which[name]
+
+    def exists(self, path: str) -> bool:
+        """Return True when ``path`` exists."""
+        return os.path.exists(self.path(path))
+
+    def read_text(self, path: str, limit: int = 64 * 1024 * 1024) -> Optional[str]:
+        """Return a file's text (UTF-8, errors replaced), or None when it cannot be read."""
+        try:
+            with open(self.path(path), "rb") as fh:
+                return fh.read(limit).decode("utf-8", "replace")
+        except OSError:
+            return None
+
+    def mtime(self, path: str) -> Optional[float]:
+        """Return a file's modification time (seconds since the epoch), or None."""
+        try:
+            return os.stat(self.path(path)).st_mtime
+        except OSError:
+            return None
+
+    def listdir(self, path: str) -> List[str]:
+        """Return the names in a directory, or an empty list."""
+        try:
+            return sorted(os.listdir(self.path(path)))
+        except OSError:
+            return []
+
+    def run(self, argv: List[str], timeout: Optional[float] = None, ok_codes=(0,)) -> str:
+        """Run a command without a shell and return its stdout; raise CommandError on failure."""
+        env = dict(os.environ, LC_ALL="C", LANG="C")
+        try:
+            proc = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=timeout or self.default_timeout,
+                env=env,
+                check=False,
+            )
+        except FileNotFoundError as exc:
+            raise CommandError(f"{argv[0]}: not found") from exc
+        except subprocess.TimeoutExpired as exc:
+            raise CommandError(f"{argv[0]}: timed out after {exc.timeout:g}s") from exc
+        except OSError as exc:
+            raise CommandError(f"{argv[0]}: {exc}") from exc
+        if proc.returncode not in ok_codes:
+            err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise CommandError(
+                f"{argv[0]} exited with {proc.returncode}" + (f": {err[-1]}" if err else "")
+            )
+        return proc.stdout.decode("utf-8", "replace")

@@ -1,0 +1,68 @@
+"""Processors, memory and mounted file systems through psutil (all platforms)."""
+
+import platform
+
+import psutil
+
+from agent.schema import CPU, FileSystem, Hardware, Memory
+
+CATEGORY = "hardware"
+
+# Pseudo and virtual file systems that are not storage an auditor counts.
+_SKIP_FSTYPES = {
+    "squashfs", "tmpfs", "devtmpfs", "overlay", "proc", "sysfs", "cgroup", "cgroup2",
+    "autofs", "fuse.snapfuse", "nsfs", "efivarfs", "ramfs",
+}
+
+
+def is_enabled(ctx) -> bool:
+    """Always enabled."""
+    return True
+
+
+def collect_cpu() -> CPU:
+    """Return processor counts and frequency from psutil."""
+    try:
+        f = psutil.cpu_freq()
+        freq = float(f.max or f.current) if f else None
+    except (OSError, NotImplementedError, AttributeError):
+        freq = None
+    return CPU(
+        model=platform.processor() or None,
+        cores=psutil.cpu_count(logical=False),
+        threads=psutil.cpu_count(logical=True),
+        max_mhz=freq or None,
+    )
+
+
+def collect(ctx) -> Hardware:
+    """Return CPU counts, memory size and local file systems."""
+    cpu = collect_cpu()
+    vm = psutil.virtual_memory()
+    swap = psutil.swap_memory()
+    filesystems = []
+    seen = set()
+    for part in psutil.disk_partitions(all=False):
+        if part.fstype in _SKIP_FSTYPES or part.mountpoint in seen:
+            continue
+        if part.mountpoint.startswith(("/snap/", "/run/", "/proc", "/sys", "/dev")):
+            continue
+        seen.add(part.mountpoint)
+        try:
+            usage = psutil.disk_usage(part.mountpoint)
+        except OSError:
+            continue
+        filesystems.append(
+            FileSystem(
+                mountpoint=part.mountpoint,
+                device=part.device or None,
+                fstype=part.fstype or None,
+                total_bytes=usage.total,
+                used_bytes=usage.used,
+            )
+        )
+    return Hardware(
+        cpu=cpu,
+        memory=Memory(total_bytes=vm.total, swap_bytes=swap.total),
+        filesystems=filesystems,
+    )

@@ -1,0 +1,1 @@
+"""Collectors that run on Linux only."""

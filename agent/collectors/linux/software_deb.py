@@ -1,0 +1,80 @@
+"""Debian packages from dpkg's status database, with install dates from dpkg's file lists."""
+
+from datetime import datetime, timezone
+from typing import Dict, Iterator, List
+
+from agent.schema import Package
+
+CATEGORY = "software.packages"
+
+STATUS_FILE = "/var/lib/dpkg/status"
+INFO_DIR = "/var/lib/dpkg/info"
+
+
+def is_enabled(ctx) -> bool:
+    """Enabled where dpkg's database exists."""
+    return ctx.exists(STATUS_FILE)
+
+
+def iter_paragraphs(text: str) -> Iterator[Dict[str, str]]:
+    """Yield each RFC-822-style paragraph of a dpkg database as a field mapping."""
+    fields: Dict[str, str] = {}
+    key = None
+    for line in text.splitlines():
+        if not line.strip():
+            if fields:
+                yield fields
+            fields, key = {}, None
+        elif line[0] in " \t":
+            if key is not None and key != "Description":
+                fields[key] += "\n" + line.strip()
+        else:
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+    if fields:
+        yield fields
+
+
+def _size(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_status(text: str) -> List[Package]:
+    """Return the installed packages (status ``... installed``) in a dpkg status file."""
+    out = []
+    for f in iter_paragraphs(text):
+        status = f.get("Status", "").split()
+        if len(status) != 3 or status[2] != "installed" or not f.get("Package"):
+            continue
+        section = f.get("Section") or None
+        out.append(
+            Package(
+                name=f["Package"],
+                version=f.get("Version") or None,
+                arch=f.get("Architecture") or None,
+                source="deb",
+                publisher=f.get("Maintainer") or None,
+                section=section,
+                origin=f.get("Origin") or None,
+                size_kb=_size(f.get("Installed-Size")),
+            )
+        )
+    return out
+
+
+def collect(ctx) -> List[Package]:
+    """Read the dpkg status file; install dates come from each package's .list file."""
+    text = ctx.read_text(STATUS_FILE)
+    if text is None:
+        raise OSError(f"cannot read {STATUS_FILE}")
+    packages = parse_status(text)
+    for p in packages:
+        ts = ctx.mtime(f"{INFO_DIR}/{p.name}:{p.arch}.list") or ctx.mtime(
+            f"{INFO_DIR}/{p.name}.list"
+        )
+        if ts:
+            p.install_date = datetime.fromtimestamp(int(ts), tz=timezone.utc)
+    return packages

@@ -1,0 +1,92 @@
+"""Agent configuration: an INI file (``[agent]`` section) with sensible defaults per platform."""
+
+import configparser
+import os
+import sys
+from dataclasses import dataclass, fields
+from typing import Optional
+
+
+def default_config_path() -> str:
+    """Return the platform's default configuration file path."""
+    if sys.platform == "win32":
+        base = os.environ.get("ProgramData", r"C:\ProgramData")
+        return os.path.join(base, "Kiemke", "agent.conf")
+    if os.geteuid() == 0:
+        return "/etc/kiemke/agent.conf"
+    return os.path.expanduser("~/.config/kiemke/agent.conf")
+
+
+def default_state_dir() -> str:
+    """Return the platform's default state directory (token, digests, spool)."""
+    if sys.platform == "win32":
+        base = os.environ.get("ProgramData", r"C:\ProgramData")
+        return os.path.join(base, "Kiemke", "state")
+    if os.geteuid() == 0:
+        return "/var/lib/kiemke-agent"
+    return os.path.expanduser("~/.local/state/kiemke-agent")
+
+
+@dataclass
+class AgentConfig:
+    """Settings of one agent; every field can be set in the ``[agent]`` section."""
+
+    server_url: str = ""
+    state_dir: str = ""
+    ca_file: str = ""
+    role: str = ""
+    interval_seconds: int = 3600
+    jitter_seconds: int = 300
+    full_every: int = 24
+    timeout_seconds: float = 30.0
+    path: str = ""
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad setting."""
+        if self.role not in ("", "workstation", "server"):
+            raise ValueError(f"role must be workstation or server, not {self.role!r}")
+        if self.server_url and not self.server_url.startswith(("http://", "https://")):
+            raise ValueError(f"server_url must start with http:// or https://: {self.server_url!r}")
+        if self.interval_seconds < 60:
+            raise ValueError("interval_seconds must be at least 60")
+        if self.full_every < 1:
+            raise ValueError("full_every must be at least 1")
+
+
+def load_config(path: Optional[str] = None) -> AgentConfig:
+    """Read the configuration file (missing is fine: defaults apply)."""
+    path = path or default_config_path()
+    cfg = AgentConfig(path=path)
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            parser.read_file(fh)
+    except FileNotFoundError:
+        pass
+    if parser.has_section("agent"):
+        for f in fields(AgentConfig):
+            if f.name == "path" or not parser.has_option("agent", f.name):
+                continue
+            raw = parser.get("agent", f.name).strip()
+            try:
+                value = f.type(raw) if f.type in (int, float) else raw
+            except ValueError as exc:
+                raise ValueError(f"{path}: [agent] {f.name}: not a number: {raw!r}") from exc
+            setattr(cfg, f.name, value)
+    if not cfg.state_dir:
+        cfg.state_dir = os.path.join(os.path.dirname(os.path.abspath(path)), "state") if (
+            path != default_config_path()
+        ) else default_state_dir()
+    cfg.validate()
+    return cfg
+
+
+def save_config(cfg: AgentConfig) -> None:
+    """Write the configuration file (creating its directory)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser["agent"] = {
+        f.name: str(getattr(cfg, f.name)) for f in fields(AgentConfig) if f.name != "path"
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(cfg.path)), exist_ok=True)
+    with open(cfg.path, "w", encoding="utf-8") as fh:
+        parser.write(fh)
