@@ -1,0 +1,50 @@
+"""Read request bodies with limits: gzip is decompressed in bounded steps (no gzip bombs)."""
+
+import zlib
+
+from flask import current_app, request
+
+from inventory_server.errors import ApiError
+from inventory_server.i18n import _
+
+
+def read_body() -> bytes:
+    """Return the request body, decompressed when ``Content-Encoding: gzip``; 413 past the limit."""
+    limit = current_app.config["MAX_REPORT_BYTES"]
+    raw = request.get_data(cache=False)
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        if len(raw) > limit:
+            raise ApiError(
+                413, "payload_too_large", _("The request body is larger than the configured limit")
+            )
+        return raw
+    if encoding != "gzip":
+        raise ApiError(
+            415,
+            "unsupported_encoding",
+            _("Content-Encoding %(enc)s is not supported; use gzip", enc=encoding),
+        )
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = bytearray()
+    try:
+        chunk = d.decompress(raw, limit + 1 - len(out))
+        out += chunk
+        while d.unconsumed_tail and len(out) <= limit:
+            out += d.decompress(d.unconsumed_tail, limit + 1 - len(out))
+        if len(out) > limit:
+            raise ApiError(
+                413,
+                "payload_too_large",
+                _("The decompressed body is larger than the configured limit"),
+            )
+        out += d.flush()
+    except zlib.error as exc:
+        raise ApiError(
+            400, "bad_gzip", _("The body is not valid gzip: %(err)s", err=str(exc))
+        ) from exc
+    if len(out) > limit:
+        raise ApiError(
+            413, "payload_too_large", _("The decompressed body is larger than the configured limit")
+        )
+    return bytes(out)

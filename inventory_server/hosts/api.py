@@ -1,0 +1,112 @@
+"""GET /api/v1/hosts and /api/v1/hosts/<id> (scoped to the caller's units), with CSV export."""
+
+import csv
+import io
+
+from flask import Blueprint, Response, jsonify, request
+
+from inventory_server.app import get_db
+from inventory_server.auth import api_auth, load_user, scope_path
+from inventory_server.errors import ApiError
+from inventory_server.hosts import services
+from inventory_server.i18n import _
+from inventory_server.models import Host
+
+bp = Blueprint("hosts", __name__, url_prefix="/api/v1")
+
+
+def _int_arg(name: str, default: int | None) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ApiError(
+            400, "bad_parameter", _("Parameter %(name)s must be an integer", name=name), name
+        ) from exc
+
+
+def filtered_hosts():
+    """Run the host query described by the request's parameters."""
+    db = get_db()
+    args = request.args
+    try:
+        stmt = services.host_query(
+            db,
+            scope=scope_path(load_user()),
+            unit=args.get("unit"),
+            subtree=args.get("subtree", "1") not in ("0", "false", "no"),
+            os_family=args.get("os"),
+            role=args.get("role"),
+            q=args.get("q"),
+            ip=args.get("ip"),
+            mac=args.get("mac"),
+            serial=args.get("serial"),
+            software=args.get("software"),
+            not_seen_days=_int_arg("not_seen_days", None),
+        )
+        return services.page(
+            db,
+            stmt,
+            sort=args.get("sort", "hostname"),
+            page_no=_int_arg("page", 1),
+            per_page=_int_arg("per_page", 50),
+        )
+    except services.QueryError as exc:
+        raise ApiError(400, "bad_parameter", str(exc), exc.field) from exc
+
+
+@bp.get("/hosts")
+@api_auth()
+def list_hosts():
+    """List hosts: filters unit, subtree, os, role, q, ip, mac, serial, software; paged."""
+    rows, total = filtered_hosts()
+    items = [services.summary(h) for h in rows]
+    if request.args.get("format") == "csv":
+        buf = io.StringIO()
+        cols = list(services.SUMMARY_FIELDS)
+        writer = csv.DictWriter(buf, fieldnames=cols)
+        writer.writeheader()
+        writer.writerows(items)
+        return Response(
+            "\ufeff" + buf.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": "attachment; filename=hosts.csv"},
+        )
+    return jsonify(
+        items=items, total=total, page=_int_arg("page", 1), per_page=_int_arg("per_page", 50)
+    )
+
+
+def get_host_or_404(host_id: int) -> Host:
+    """Return the host if it exists and is in the caller's scope; 404 otherwise."""
+    host = get_db().get(Host, host_id)
+    if host is None or not services.in_scope(host, scope_path(load_user())):
+        raise ApiError(404, "not_found", _("No host with id %(id)s", id=host_id))
+    return host
+
+
+@bp.get("/hosts/<int:host_id>")
+@api_auth()
+def get_host(host_id: int):
+    """Return one host with hardware, network, OS and posture."""
+    host = get_host_or_404(host_id)
+    return jsonify(services.detail(get_db(), host))
+
+
+@bp.get("/hosts/<int:host_id>/software")
+@api_auth()
+def get_host_software(host_id: int):
+    """Return the host's installed software."""
+    host = get_host_or_404(host_id)
+    items = services.software(get_db(), host, q=request.args.get("q"))
+    return jsonify(items=items, total=len(items))
+
+
+@bp.get("/hosts/<int:host_id>/events")
+@api_auth()
+def get_host_events(host_id: int):
+    """Return the host's change history, newest first."""
+    host = get_host_or_404(host_id)
+    return jsonify(items=services.events(get_db(), host, limit=_int_arg("limit", 200)))

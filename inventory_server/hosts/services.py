@@ -1,0 +1,277 @@
+"""Host queries: list with filters and scoping, details, software and history."""
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Select, asc, desc, func, or_, select
+from sqlalchemy.orm import Session
+
+from inventory_server.db import utcnow
+from inventory_server.models import (
+    HardwareComponent,
+    Host,
+    HostAddress,
+    HostEvent,
+    HostSection,
+    NetworkInterface,
+    OrgUnit,
+    SoftwareInstall,
+    SoftwareTitle,
+)
+
+SORTS = {
+    "hostname": Host.hostname,
+    "last_seen": Host.last_seen,
+    "os": Host.os_name,
+    "unit": OrgUnit.code,
+    "software_count": Host.software_count,
+    "id": Host.id,
+}
+
+
+class QueryError(ValueError):
+    """A query parameter is invalid; ``field`` names it."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+def host_query(
+    db: Session,
+    *,
+    scope: str | None = None,
+    unit: str | None = None,
+    subtree: bool = True,
+    os_family: str | None = None,
+    role: str | None = None,
+    q: str | None = None,
+    ip: str | None = None,
+    mac: str | None = None,
+    serial: str | None = None,
+    software: str | None = None,
+    not_seen_days: int | None = None,
+) -> Select:
+    """Build the filtered host query; ``scope`` is the caller's unit path prefix (None = all)."""
+    stmt = (
+        select(Host).outerjoin(OrgUnit, Host.unit_id == OrgUnit.id).where(Host.status == "active")
+    )
+    if scope is not None:
+        stmt = stmt.where(OrgUnit.path.startswith(scope))
+    if unit:
+        u = db.scalar(select(OrgUnit).where(OrgUnit.code == unit))
+        if u is None:
+            raise QueryError(f"unknown unit {unit!r}", "unit")
+        stmt = stmt.where(OrgUnit.path.startswith(u.path) if subtree else Host.unit_id == u.id)
+    if os_family:
+        stmt = stmt.where(Host.os_family == os_family)
+    if role:
+        stmt = stmt.where(Host.role == role)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Host.hostname).like(like),
+                func.lower(Host.os_name).like(like),
+                func.lower(Host.serial).like(like),
+            )
+        )
+    if ip:
+        stmt = stmt.where(Host.id.in_(select(HostAddress.host_id).where(HostAddress.address == ip)))
+    if mac:
+        stmt = stmt.where(
+            Host.id.in_(
+                select(NetworkInterface.host_id).where(
+                    NetworkInterface.mac == mac.lower().replace("-", ":")
+                )
+            )
+        )
+    if serial:
+        stmt = stmt.where(Host.serial == serial)
+    if software:
+        stmt = stmt.where(
+            Host.id.in_(
+                select(SoftwareInstall.host_id)
+                .join(SoftwareTitle)
+                .where(SoftwareTitle.name_key == " ".join(software.split()).lower())
+            )
+        )
+    if not_seen_days is not None:
+        cutoff = utcnow() - dt.timedelta(days=not_seen_days)
+        stmt = stmt.where(or_(Host.last_seen.is_(None), Host.last_seen < cutoff))
+    return stmt
+
+
+def page(
+    db: Session, stmt: Select, *, sort: str = "hostname", page_no: int = 1, per_page: int = 50
+) -> tuple[list[Host], int]:
+    """Return one page of hosts and the total count."""
+    key = sort.lstrip("-")
+    if key not in SORTS:
+        raise QueryError(
+            f"sort must be one of {', '.join(SORTS)} (prefix - for descending)", "sort"
+        )
+    if page_no < 1:
+        raise QueryError("page starts at 1", "page")
+    if not 1 <= per_page <= 1000:
+        raise QueryError("per_page must be between 1 and 1000", "per_page")
+    total = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    order = desc(SORTS[key]) if sort.startswith("-") else asc(SORTS[key])
+    rows = (
+        db.scalars(stmt.order_by(order, Host.id).limit(per_page).offset((page_no - 1) * per_page))
+        .unique()
+        .all()
+    )
+    return list(rows), total or 0
+
+
+def in_scope(host: Host, scope: str | None) -> bool:
+    """Return True when the caller with ``scope`` may see ``host``."""
+    return scope is None or (host.unit is not None and host.unit.path.startswith(scope))
+
+
+SUMMARY_FIELDS = (
+    "id",
+    "hostname",
+    "unit",
+    "unit_name",
+    "role",
+    "os_family",
+    "os_name",
+    "os_version",
+    "vendor",
+    "model",
+    "serial",
+    "memory_bytes",
+    "software_count",
+    "agent_version",
+    "first_seen",
+    "last_seen",
+)
+"""The fields of a host in lists and CSV exports, in order."""
+
+
+def summary(host: Host) -> dict[str, Any]:
+    """Return the host's list fields."""
+    return {
+        "id": host.id,
+        "hostname": host.hostname,
+        "unit": host.unit.code if host.unit else None,
+        "unit_name": host.unit.name if host.unit else None,
+        "role": host.role,
+        "os_family": host.os_family,
+        "os_name": host.os_name,
+        "os_version": host.os_version,
+        "vendor": host.vendor,
+        "model": host.model,
+        "serial": host.serial,
+        "memory_bytes": host.memory_bytes,
+        "software_count": host.software_count,
+        "agent_version": host.agent_version,
+        "first_seen": _iso(host.first_seen),
+        "last_seen": _iso(host.last_seen),
+    }
+
+
+def detail(db: Session, host: Host) -> dict[str, Any]:
+    """Return everything known about one host except the software list."""
+    out = summary(host)
+    out.update(
+        fqdn=host.fqdn,
+        machine_id=host.machine_id,
+        dmi_uuid=host.dmi_uuid,
+        arch=host.arch,
+        cpu_model=host.cpu_model,
+        cpu_threads=host.cpu_threads,
+        disk_bytes=host.disk_bytes,
+        report_count=host.report_count,
+        last_full_at=_iso(host.last_full_at),
+    )
+    sections = {
+        s.section: s for s in db.scalars(select(HostSection).where(HostSection.host_id == host.id))
+    }
+    out["os"] = sections["os"].data if "os" in sections else None
+    out["security"] = sections["security"].data if "security" in sections else None
+    out["hardware"] = sections["hardware"].data if "hardware" in sections else None
+    out["components"] = [
+        {
+            "kind": c.kind,
+            "name": c.name,
+            "vendor": c.vendor,
+            "model": c.model,
+            "serial": c.serial,
+            "size_bytes": c.size_bytes,
+        }
+        for c in db.scalars(
+            select(HardwareComponent)
+            .where(HardwareComponent.host_id == host.id)
+            .order_by(HardwareComponent.id)
+        )
+    ]
+    out["interfaces"] = [
+        {
+            "name": i.name,
+            "mac": i.mac,
+            "ipv4": i.ipv4,
+            "ipv6": i.ipv6,
+            "up": i.up,
+            "virtual": i.virtual,
+        }
+        for i in db.scalars(
+            select(NetworkInterface)
+            .where(NetworkInterface.host_id == host.id)
+            .order_by(NetworkInterface.name)
+        )
+    ]
+    out["licenses"] = (
+        sections["software"].data.get("licenses", []) if "software" in sections else []
+    )
+    return out
+
+
+def software(db: Session, host: Host, *, q: str | None = None) -> list[dict[str, Any]]:
+    """Return the host's installed software, by name."""
+    stmt = (
+        select(SoftwareInstall, SoftwareTitle)
+        .join(SoftwareTitle)
+        .where(SoftwareInstall.host_id == host.id)
+        .order_by(SoftwareTitle.name_key)
+    )
+    if q:
+        stmt = stmt.where(SoftwareTitle.name_key.like(f"%{q.lower()}%"))
+    return [
+        {
+            "name": t.name,
+            "version": i.version,
+            "arch": i.arch or None,
+            "source": i.source,
+            "publisher": t.publisher,
+            "section": i.section,
+            "licence_class": t.licence_class,
+            "install_date": _iso(i.install_date),
+        }
+        for i, t in db.execute(stmt).all()
+    ]
+
+
+def events(db: Session, host: Host, *, limit: int = 200) -> list[dict[str, Any]]:
+    """Return the host's latest history events, newest first."""
+    return [
+        {
+            "at": _iso(e.at),
+            "kind": e.kind,
+            "subject": e.subject,
+            "before": e.before,
+            "after": e.after,
+        }
+        for e in db.scalars(
+            select(HostEvent)
+            .where(HostEvent.host_id == host.id)
+            .order_by(HostEvent.at.desc(), HostEvent.id.desc())
+            .limit(limit)
+        )
+    ]
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None

@@ -1,0 +1,33 @@
+"""All models; importing this package registers every table on ``Base.metadata``."""
+
+from inventory_server.db import Base
+from inventory_server.models.hosts import (
+    AgentCredential,
+    HardwareComponent,
+    Host,
+    HostAddress,
+    HostEvent,
+    HostSection,
+    NetworkInterface,
+)
+from inventory_server.models.software import SoftwareInstall, SoftwareTitle
+from inventory_server.models.units import EnrollmentSecret, OrgUnit
+from inventory_server.models.users import ApiToken, AuditLog, User
+
+__all__ = [
+    "AgentCredential",
+    "ApiToken",
+    "AuditLog",
+    "Base",
+    "EnrollmentSecret",
+    "HardwareComponent",
+    "Host",
+    "HostAddress",
+    "HostEvent",
+    "HostSection",
+    "NetworkInterface",
+    "OrgUnit",
+    "SoftwareInstall",
+    "SoftwareTitle",
+    "User",
+]

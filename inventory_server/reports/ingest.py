@@ -1,0 +1,525 @@
+"""Ingest a report: store changed sections, normalise software and hardware, record history.
+
+A section is applied only when its digest differs from the stored one. A section whose collector
+failed (named in ``errors``) is not applied, so the last good data is kept and the next delta
+asks for it in full. Everything happens in one transaction: after an error nothing is written.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from agent.schema import SECTIONS, Hardware, Network, OSInfo, Report, Software
+from inventory_server.db import utcnow
+from inventory_server.models import (
+    HardwareComponent,
+    Host,
+    HostAddress,
+    HostEvent,
+    HostSection,
+    NetworkInterface,
+    SoftwareInstall,
+    SoftwareTitle,
+)
+
+MAX_POSTURE_EVENTS = 50
+_CHUNK = 500
+
+
+class ReportInvalid(ValueError):
+    """The report is well-formed JSON of the right types but makes no sense; names the field."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+def validate(report: Report) -> None:
+    """Check what the type system cannot: a full report has every section, digests are known."""
+    if report.kind == "full":
+        for name in SECTIONS:
+            if getattr(report, name) is None:
+                raise ReportInvalid(f"a full report needs the section {name!r}", f"$.{name}")
+    else:
+        for name in SECTIONS:
+            if getattr(report, name) is None and name not in report.digests:
+                raise ReportInvalid(
+                    f"a delta report needs the digest of every section it leaves out ({name!r})",
+                    f"$.digests.{name}",
+                )
+    for name, digest in report.digests.items():
+        if name not in SECTIONS:
+            raise ReportInvalid(f"unknown section {name!r} in digests", f"$.digests.{name}")
+        if len(digest) != 64:
+            raise ReportInvalid("a digest is 64 hexadecimal characters", f"$.digests.{name}")
+
+
+def ingest(db: Session, *, host: Host, report: Report) -> tuple[list[str], set[str]]:
+    """Store ``report`` for ``host``; return (sections needed in full, sections changed).
+
+    The caller commits.
+    """
+    validate(report)
+    now = utcnow()
+    stored = {
+        row.section: row
+        for row in db.scalars(select(HostSection).where(HostSection.host_id == host.id))
+    }
+    failed = {e.section for e in report.errors}
+    need_full: list[str] = []
+    changed: set[str] = set()
+    for name in SECTIONS:
+        value = getattr(report, name)
+        digest = report.digests.get(name)
+        row = stored.get(name)
+        if value is None:
+            if row is None or row.digest != digest:
+                need_full.append(name)
+            continue
+        if name in failed:
+            continue  # keep the last good data; the stored digest differs, so it will be resent
+        if row is not None and digest and row.digest == digest:
+            continue
+        digest = digest or _digest(value)
+        data = APPLY[name](db, host, value, first=row is None, now=now)
+        if row is None:
+            db.add(
+                HostSection(host_id=host.id, section=name, digest=digest, data=data, updated_at=now)
+            )
+        else:
+            if name == "security":
+                _posture_events(db, host, row.data, data, now)
+            row.digest, row.data, row.updated_at = digest, data, now
+        changed.add(name)
+    _identity(host, report)
+    host.last_seen = now
+    host.report_count += 1
+    host.agent_version = report.agent.version
+    if report.kind == "full":
+        host.last_full_at = now
+    return need_full, changed
+
+
+def _digest(value) -> str:
+    from agent.schema import section_digest
+
+    return section_digest(value)
+
+
+def _builtins(value) -> dict[str, Any]:
+    return msgspec.to_builtins(value)
+
+
+def _identity(host: Host, report: Report) -> None:
+    ident = report.host
+    if ident.hostname and ident.hostname != host.hostname:
+        host.hostname = ident.hostname
+    host.fqdn = ident.fqdn or host.fqdn
+    host.machine_id = ident.machine_id or host.machine_id
+    host.dmi_uuid = ident.dmi_uuid or host.dmi_uuid
+    host.serial = ident.serial or host.serial
+    if ident.role:
+        host.role = ident.role
+
+
+# --- per-section appliers ---------------------------------------------------------------------
+
+
+def _apply_os(db: Session, host: Host, os_info: OSInfo, *, first: bool, now) -> dict:
+    host.os_family = os_info.family
+    host.os_name = os_info.name[:255]
+    host.os_version = (os_info.version or "")[:64] or None
+    host.arch = os_info.arch
+    return _builtins(os_info)
+
+
+def _hw_rows(host_id: int, hw: Hardware) -> list[dict]:
+    rows = [
+        {
+            "host_id": host_id,
+            "kind": "cpu",
+            "name": "cpu",
+            "vendor": hw.cpu.vendor,
+            "model": hw.cpu.model,
+            "serial": None,
+            "size_bytes": None,
+            "attrs": {"cores": hw.cpu.cores, "threads": hw.cpu.threads, "sockets": hw.cpu.sockets},
+        }
+    ]
+    if hw.memory:
+        for m in hw.memory.modules:
+            rows.append(
+                {
+                    "host_id": host_id,
+                    "kind": "memory",
+                    "name": m.slot,
+                    "vendor": m.manufacturer,
+                    "model": m.part_number,
+                    "serial": m.serial,
+                    "size_bytes": m.size_bytes,
+                    "attrs": {"type": m.type, "speed_mts": m.speed_mts},
+                }
+            )
+    for d in hw.disks:
+        rows.append(
+            {
+                "host_id": host_id,
+                "kind": "disk",
+                "name": d.name,
+                "vendor": d.vendor,
+                "model": d.model,
+                "serial": d.serial,
+                "size_bytes": d.size_bytes,
+                "attrs": {
+                    "rotational": d.rotational,
+                    "transport": d.transport,
+                    "removable": d.removable,
+                },
+            }
+        )
+    for m in hw.monitors:
+        rows.append(
+            {
+                "host_id": host_id,
+                "kind": "monitor",
+                "name": None,
+                "vendor": m.vendor,
+                "model": m.model,
+                "serial": m.serial,
+                "size_bytes": None,
+                "attrs": None,
+            }
+        )
+    for b in hw.batteries:
+        rows.append(
+            {
+                "host_id": host_id,
+                "kind": "battery",
+                "name": b.name,
+                "vendor": b.manufacturer,
+                "model": b.model,
+                "serial": b.serial,
+                "size_bytes": None,
+                "attrs": None,
+            }
+        )
+    return rows
+
+
+def _component_label(row) -> str:
+    parts = [row["kind"], row["name"] or "", row["model"] or "", row["serial"] or ""]
+    if row["size_bytes"]:
+        parts.append(f"{row['size_bytes'] // (1024 * 1024)} MiB")
+    return " ".join(p for p in parts if p)[:512]
+
+
+def _apply_hardware(db: Session, host: Host, hw: Hardware, *, first: bool, now) -> dict:
+    old = [
+        {
+            "kind": c.kind,
+            "name": c.name,
+            "model": c.model,
+            "serial": c.serial,
+            "size_bytes": c.size_bytes,
+        }
+        for c in db.scalars(select(HardwareComponent).where(HardwareComponent.host_id == host.id))
+    ]
+    new = _hw_rows(host.id, hw)
+    db.execute(delete(HardwareComponent).where(HardwareComponent.host_id == host.id))
+    if new:
+        db.execute(insert(HardwareComponent), new)
+    if not first:
+        before = {_component_label(r) for r in old}
+        after = {_component_label(r) for r in new}
+        events = [
+            {"host_id": host.id, "at": now, "kind": "hardware_removed", "subject": label}
+            for label in sorted(before - after)
+        ] + [
+            {"host_id": host.id, "at": now, "kind": "hardware_added", "subject": label}
+            for label in sorted(after - before)
+        ]
+        old_mem = host.memory_bytes
+        new_mem = hw.memory.total_bytes if hw.memory else None
+        if old_mem and new_mem and abs(old_mem - new_mem) > 64 * 1024 * 1024:
+            events.append(
+                {
+                    "host_id": host.id,
+                    "at": now,
+                    "kind": "hardware_changed",
+                    "subject": "memory",
+                    "before": str(old_mem),
+                    "after": str(new_mem),
+                }
+            )
+        if host.serial and hw.system.serial and host.serial != hw.system.serial:
+            events.append(
+                {
+                    "host_id": host.id,
+                    "at": now,
+                    "kind": "hardware_changed",
+                    "subject": "serial",
+                    "before": host.serial,
+                    "after": hw.system.serial,
+                }
+            )
+        if events:
+            db.execute(insert(HostEvent), events)
+    s = hw.system
+    host.vendor = (s.vendor or "")[:255] or None
+    host.model = (s.model or "")[:255] or None
+    host.cpu_model = (hw.cpu.model or "")[:255] or None
+    host.cpu_threads = hw.cpu.threads
+    host.memory_bytes = hw.memory.total_bytes if hw.memory else None
+    host.disk_bytes = sum(d.size_bytes or 0 for d in hw.disks if not d.removable) or None
+    return _builtins(hw)
+
+
+def _apply_network(db: Session, host: Host, net: Network, *, first: bool, now) -> dict:
+    db.execute(delete(NetworkInterface).where(NetworkInterface.host_id == host.id))
+    db.execute(delete(HostAddress).where(HostAddress.host_id == host.id))
+    ifaces, addrs = [], []
+    for i in net.interfaces:
+        ifaces.append(
+            {
+                "host_id": host.id,
+                "name": i.name[:128],
+                "mac": i.mac,
+                "ipv4": i.ipv4,
+                "ipv6": i.ipv6,
+                "up": i.up,
+                "virtual": i.virtual,
+            }
+        )
+        if i.name == "lo" or i.name.startswith("Loopback"):
+            continue
+        for a in (*i.ipv4, *i.ipv6):
+            addrs.append(
+                {"host_id": host.id, "address": a.split("/")[0][:64], "interface": i.name[:128]}
+            )
+    if ifaces:
+        db.execute(insert(NetworkInterface), ifaces)
+    if addrs:
+        db.execute(insert(HostAddress), addrs)
+    return _builtins(net)
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.split()).lower()[:512]
+
+
+def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _title_ids(db: Session, packages: dict[str, Any]) -> dict[str, int]:
+    """Return name_key → title id, creating missing titles (safe under concurrency)."""
+    keys = list(packages)
+    ids: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        ids.update(
+            db.execute(
+                select(SoftwareTitle.name_key, SoftwareTitle.id).where(
+                    SoftwareTitle.name_key.in_(chunk)
+                )
+            )
+            .tuples()
+            .all()
+        )
+    missing = [k for k in keys if k not in ids]
+    if missing:
+        dialect = db.get_bind().dialect.name
+        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SoftwareTitle)
+        rows = [
+            {
+                "name_key": k,
+                "name": packages[k].name[:512],
+                "publisher": (packages[k].publisher or "")[:512] or None,
+                "created_at": utcnow(),
+                "licence_class": "unknown",
+            }
+            for k in missing
+        ]
+        for chunk in _chunks(rows):
+            db.execute(ins.on_conflict_do_nothing(index_elements=["name_key"]), chunk)
+        for chunk in _chunks(missing):
+            ids.update(
+                db.execute(
+                    select(SoftwareTitle.name_key, SoftwareTitle.id).where(
+                        SoftwareTitle.name_key.in_(chunk)
+                    )
+                )
+                .tuples()
+                .all()
+            )
+    return ids
+
+
+def _apply_software(db: Session, host: Host, sw: Software, *, first: bool, now) -> dict:
+    incoming: dict[tuple, Any] = {}
+    by_name: dict[str, Any] = {}
+    for p in sw.packages:
+        key = _name_key(p.name)
+        by_name.setdefault(key, p)
+        incoming.setdefault((key, p.source, p.arch or ""), p)
+    title_ids = _title_ids(db, by_name)
+    existing = {
+        (r.title_id, r.source, r.arch): r
+        for r in db.execute(
+            select(
+                SoftwareInstall.id,
+                SoftwareInstall.title_id,
+                SoftwareInstall.source,
+                SoftwareInstall.arch,
+                SoftwareInstall.version,
+                SoftwareInstall.install_date,
+                SoftwareInstall.section,
+            ).where(SoftwareInstall.host_id == host.id)
+        )
+    }
+    names = {tid: by_name[k].name for k, tid in title_ids.items()}
+    inserts, updates, events = [], [], []
+    seen = set()
+    for (key, source, arch), p in incoming.items():
+        tid = title_ids[key]
+        ident = (tid, source, arch)
+        seen.add(ident)
+        old = existing.get(ident)
+        install_date = p.install_date
+        if old is None:
+            inserts.append(
+                {
+                    "host_id": host.id,
+                    "title_id": tid,
+                    "version": (p.version or "")[:256] or None,
+                    "arch": arch,
+                    "source": source,
+                    "install_date": install_date,
+                    "section": p.section,
+                    "origin": p.origin,
+                    "scope": p.scope,
+                    "first_seen": now,
+                }
+            )
+            if not first:
+                events.append(
+                    {
+                        "host_id": host.id,
+                        "at": now,
+                        "kind": "software_installed",
+                        "subject": p.name[:512],
+                        "after": p.version,
+                    }
+                )
+        elif (
+            old.version != p.version
+            or old.section != p.section
+            or (_naive(old.install_date) != _naive(install_date))
+        ):
+            updates.append(
+                {
+                    "id": old.id,
+                    "version": p.version,
+                    "section": p.section,
+                    "install_date": install_date,
+                    "origin": p.origin,
+                }
+            )
+            if old.version != p.version:
+                events.append(
+                    {
+                        "host_id": host.id,
+                        "at": now,
+                        "kind": "software_upgraded",
+                        "subject": p.name[:512],
+                        "before": old.version,
+                        "after": p.version,
+                    }
+                )
+    removed = [r for ident, r in existing.items() if ident not in seen]
+    if removed:
+        gone_titles = {r.title_id for r in removed} - set(names)
+        if gone_titles:
+            names.update(
+                db.execute(
+                    select(SoftwareTitle.id, SoftwareTitle.name).where(
+                        SoftwareTitle.id.in_(gone_titles)
+                    )
+                )
+                .tuples()
+                .all()
+            )
+        for chunk in _chunks([r.id for r in removed]):
+            db.execute(delete(SoftwareInstall).where(SoftwareInstall.id.in_(chunk)))
+        events.extend(
+            {
+                "host_id": host.id,
+                "at": now,
+                "kind": "software_removed",
+                "subject": names.get(r.title_id, "?")[:512],
+                "before": r.version,
+            }
+            for r in removed
+        )
+    for chunk in _chunks(inserts, 1000):
+        db.execute(insert(SoftwareInstall), chunk)
+    if updates:
+        db.execute(update(SoftwareInstall), updates)
+    for chunk in _chunks(events, 1000):
+        db.execute(insert(HostEvent), chunk)
+    host.software_count = len(incoming)
+    return {"count": len(incoming), "licenses": _builtins(sw).get("licenses", [])}
+
+
+def _naive(value: dt.datetime | None):
+    return value.replace(tzinfo=None) if value is not None and value.tzinfo else value
+
+
+def _apply_security(db: Session, host: Host, security, *, first: bool, now) -> dict:
+    return _builtins(security)
+
+
+def _flatten(prefix: str, value, out: dict) -> dict:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else k, v, out)
+    elif not isinstance(value, list):
+        out[prefix] = value
+    return out
+
+
+def _posture_events(db: Session, host: Host, before: dict, after: dict, now) -> None:
+    old, new = _flatten("", before, {}), _flatten("", after, {})
+    skip = ("signature_age_days", "signature_version", "signature_date", "last_update", "pending")
+    events = []
+    for path in sorted(set(old) | set(new)):
+        if path.endswith(skip) or old.get(path) == new.get(path):
+            continue
+        events.append(
+            {
+                "host_id": host.id,
+                "at": now,
+                "kind": "posture_changed",
+                "subject": f"security.{path}"[:512],
+                "before": None if old.get(path) is None else str(old.get(path))[:512],
+                "after": None if new.get(path) is None else str(new.get(path))[:512],
+            }
+        )
+        if len(events) >= MAX_POSTURE_EVENTS:
+            break
+    if events:
+        db.execute(insert(HostEvent), events)
+
+
+APPLY = {
+    "os": _apply_os,
+    "hardware": _apply_hardware,
+    "network": _apply_network,
+    "software": _apply_software,
+    "security": _apply_security,
+}
