@@ -12,7 +12,7 @@ import time
 from agent import __version__
 from agent.config import AgentConfig, load_config, save_config
 from agent.report import collect, make_delta, with_sections
-from agent.schema import SCHEMA_VERSION, AgentInfo, EnrollRequest, HostIdentity, encode
+from agent.schema import SCHEMA_VERSION, AgentInfo, EnrollRequest, encode
 from agent.state import State
 from agent.transport import TransportError, post_json
 

@@ -10,7 +10,7 @@ from typing import Optional
 def default_config_path() -> str:
     """Return the platform's default configuration file path."""
     if sys.platform == "win32":
-        base = os.environ.get("ProgramData", r"C:\ProgramData")
+        base = os.environ.get("PROGRAMDATA", r"C:\ProgramData")
         return os.path.join(base, "Kiemke", "agent.conf")
     if os.geteuid() == 0:
         return "/etc/kiemke/agent.conf"
@@ -20,7 +20,7 @@ def default_config_path() -> str:
 def default_state_dir() -> str:
     """Return the platform's default state directory (token, digests, spool)."""
     if sys.platform == "win32":
-        base = os.environ.get("ProgramData", r"C:\ProgramData")
+        base = os.environ.get("PROGRAMDATA", r"C:\ProgramData")
         return os.path.join(base, "Kiemke", "state")
     if os.geteuid() == 0:
         return "/var/lib/kiemke-agent"

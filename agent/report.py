@@ -4,7 +4,7 @@ import platform
 import socket
 import sys
 from datetime import datetime, timezone
-from typing import Dict, Optional
+from typing import Dict, Optional, get_args, get_origin
 
 import msgspec
 
@@ -14,6 +14,8 @@ from agent.schema import (
     SCHEMA_VERSION,
     SECTIONS,
     AgentInfo,
+    Antivirus,
+    AntivirusProduct,
     CollectorError,
     Hardware,
     HostIdentity,
@@ -28,17 +30,100 @@ from agent.schema import (
 SERVER_CHASSIS = {"main-server-chassis", "rack-mount-chassis", "blade", "multi-system-chassis"}
 
 
+def _new_value(struct, field: str):
+    """Return a fresh value for an Optional struct field that is still None."""
+    hints = msgspec.structs.fields(type(struct))
+    for f in hints:
+        if f.name == field:
+            tp = f.type
+            # Unwrap Annotated[Optional[X], Meta] down to the struct class X.
+            while get_origin(tp) is not None:
+                args = [a for a in get_args(tp) if a is not type(None)]
+                if not args:
+                    break
+                tp = args[0]
+            if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+                return tp()
+    raise AttributeError(f"{type(struct).__name__}.{field} is not a section one can fill")
+
+
+def merge(current, value):
+    """Merge ``value`` into ``current``: lists extend, structs merge field by field, set wins."""
+    if isinstance(current, list) and isinstance(value, list):
+        current.extend(value)
+        return current
+    if (
+        isinstance(current, msgspec.Struct)
+        and isinstance(value, msgspec.Struct)
+        and type(current) is type(value)
+    ):
+        for f in msgspec.structs.fields(value):
+            new = getattr(value, f.name)
+            default = f.default if f.default is not msgspec.NODEFAULT else None
+            if f.default_factory is not msgspec.NODEFAULT:
+                default = f.default_factory()
+            if new == default:
+                continue
+            setattr(current, f.name, merge(getattr(current, f.name), new))
+        return current
+    return value
+
+
 def _apply(report: Report, path: str, value) -> None:
-    """Put ``value`` at a dotted ``path`` of the report; lists extend what is there."""
+    """Put ``value`` at a dotted ``path`` of the report, merging with what is already there."""
     parts = path.split(".")
     obj = report
     for part in parts[:-1]:
-        obj = getattr(obj, part)
+        nxt = getattr(obj, part)
+        if nxt is None:
+            nxt = _new_value(obj, part)
+            setattr(obj, part, nxt)
+        obj = nxt
     current = getattr(obj, parts[-1], None)
-    if isinstance(value, list) and isinstance(current, list):
-        current.extend(value)
+    setattr(obj, parts[-1], merge(current, value) if current is not None else value)
+
+
+def _product_key(name: str) -> str:
+    return " ".join(name.lower().replace("windows defender", "microsoft defender").split())
+
+
+def summarise_antivirus(av: Antivirus) -> Antivirus:
+    """Merge duplicate products and fill the summary fields from the best product found."""
+    merged: Dict[str, AntivirusProduct] = {}
+    for p in av.products:
+        key = _product_key(p.name)
+        if key in merged:
+            merge(merged[key], p)
+        else:
+            merged[key] = msgspec.structs.replace(p)
+    products = list(merged.values())
+
+    def score(p: AntivirusProduct):
+        age = p.signature_age_days if p.signature_age_days is not None else 1e9
+        return (bool(p.running), bool(p.realtime), -age)
+
+    av.products = products
+    av.installed = bool(products)
+    if products:
+        best = max(products, key=score)
+        av.product = best.name
+        av.running = best.running
+        av.realtime = best.realtime
+        av.signature_age_days = best.signature_age_days
     else:
-        setattr(obj, parts[-1], value)
+        av.product = av.running = av.realtime = av.signature_age_days = None
+        av.running = False
+    return av
+
+
+def _fill_absent(security: Security, categories) -> None:
+    """A subsection none of whose enabled collectors exists is "not installed", not "unknown"."""
+    for category in categories:
+        parts = category.split(".")
+        if len(parts) < 2 or parts[0] != "security":
+            continue
+        if getattr(security, parts[1]) is None:
+            setattr(security, parts[1], _new_value(security, parts[1]))
 
 
 def _machine_id(ctx) -> Optional[str]:
@@ -74,16 +159,20 @@ def collect(ctx: Optional[Context] = None, role: str = "", only=None) -> Report:
         software=Software(),
         security=Security(),
     )
+    absent = set()  # security subsections whose collectors ran and found nothing to look at
+    failed = set()
     for mod in collectors.load(ctx.platform):
         name = mod.__name__.rsplit(".", 1)[-1]
         if only and name not in only:
             continue
         try:
             if not mod.is_enabled(ctx):
+                absent.add(mod.CATEGORY)
                 continue
             value = mod.collect(ctx)
             _apply(report, mod.CATEGORY, value)
-        except Exception as exc:  # noqa: BLE001 - one failing collector never sinks the report
+        except Exception as exc:  # one failing collector never sinks the report
+            failed.add(mod.CATEGORY)
             report.errors.append(
                 CollectorError(
                     collector=name,
@@ -91,6 +180,9 @@ def collect(ctx: Optional[Context] = None, role: str = "", only=None) -> Report:
                     message=f"{type(exc).__name__}: {exc}"[:2000],
                 )
             )
+    _fill_absent(report.security, absent - failed)
+    if report.security.antivirus is not None:
+        report.security.antivirus = summarise_antivirus(report.security.antivirus)
     if report.os is None:
         report.os = OSInfo(family="other", name=platform.system() or "unknown")
     system = report.hardware.system

@@ -178,6 +178,8 @@ class Monitor(_Base, kw_only=True):
     model: _d(OptStr, "Monitor model name.") = None
     serial: _d(OptStr, "Monitor serial number.") = None
     manufacture_year: _d(OptInt, "Year of manufacture.") = None
+    connector: _d(OptStr, "Output it is connected to, e.g. HDMI-A-1, DP-1.") = None
+    size_cm: _d(OptStr, "Visible image size as WIDTHxHEIGHT, in centimetres.") = None
 
 
 class Battery(_Base, kw_only=True):
@@ -190,12 +192,16 @@ class Battery(_Base, kw_only=True):
     percent: _d(OptFloat, "Charge, in percent.", ge=0, le=100) = None
     design_capacity_wh: _d(OptFloat, "Design capacity, in Wh.", ge=0) = None
     full_capacity_wh: _d(OptFloat, "Last full capacity, in Wh.", ge=0) = None
+    status: _d(OptStr, "Charging, Discharging, Full, Not charging or Unknown.") = None
+    technology: _d(OptStr, "Chemistry, e.g. Li-ion.") = None
 
 
 class Hardware(_Base, kw_only=True):
     """Hardware of the machine."""
 
-    system: _d(SystemInfo, "SMBIOS system, BIOS and board information.") = msgspec.field(default_factory=SystemInfo)
+    system: _d(SystemInfo, "SMBIOS system, BIOS and board information.") = msgspec.field(
+        default_factory=SystemInfo
+    )
     cpu: _d(CPU, "Processors.") = msgspec.field(default_factory=CPU)
     memory: _d(Optional[Memory], "Main memory.") = None
     disks: _d(List[Disk], "Block devices.") = []
@@ -272,6 +278,10 @@ class ProductLicense(_Base, kw_only=True):
     partial_key: _d(
         OptStr, "Last five characters of the product key only.", max_length=5, pattern=r"^\S{1,5}$"
     ) = None
+    kind: _d(
+        Optional[Literal["windows", "office", "other"]],
+        "What the licence is for: the operating system, an office suite or something else.",
+    ) = None
 
 
 class Software(_Base, kw_only=True):
@@ -298,7 +308,13 @@ class AntivirusProduct(_Base, kw_only=True):
         OptFloat, "Age of the signatures when collected, in days.", ge=0
     ) = None
     updater_running: _d(OptBool, "True when the signature updater runs (e.g. freshclam).") = None
+    signatures_up_to_date: _d(
+        OptBool, "The product's own verdict on its signatures (Security Center), where given."
+    ) = None
     source: _d(OptStr, "How it was detected: clamav, defender, securitycenter, service...") = None
+    state: _d(
+        OptStr, "Product state as reported, e.g. Security Center productState, Defender mode."
+    ) = None
 
 
 class Antivirus(_Base, kw_only=True):
@@ -386,9 +402,9 @@ class ScreenLock(_Base, kw_only=True):
     """Screen lock for idle sessions."""
 
     enabled: _d(OptBool, "True when the screen locks when idle.") = None
-    idle_delay_seconds: _d(OptInt, "Idle time before the screen blanks/locks, in seconds.", ge=0) = (
-        None
-    )
+    idle_delay_seconds: _d(
+        OptInt, "Idle time before the screen blanks/locks, in seconds.", ge=0
+    ) = None
     lock_delay_seconds: _d(OptInt, "Delay between blanking and locking, in seconds.", ge=0) = None
     enforced: _d(OptBool, "True when the setting is enforced (dconf locks, GPO).") = None
     applicable: _d(OptBool, "False when the machine has no graphical session.") = None
@@ -402,6 +418,10 @@ class SSHServer(_Base, kw_only=True):
     permit_root_login: _d(OptStr, "PermitRootLogin: yes, no, prohibit-password...") = None
     password_authentication: _d(OptBool, "PasswordAuthentication.") = None
     port: _d(OptInt, "Listening port.", ge=0, le=65535) = None
+    permit_empty_passwords: _d(OptBool, "PermitEmptyPasswords.") = None
+    x11_forwarding: _d(OptBool, "X11Forwarding.") = None
+    max_auth_tries: _d(OptInt, "MaxAuthTries.", ge=0) = None
+    source: _d(OptStr, "sshd -T (effective) or config (parsed sshd_config).") = None
 
 
 class Office(_Base, kw_only=True):
@@ -497,7 +517,7 @@ class EnrollResponse(_Base, kw_only=True):
     unit: _d(OptStr, "Code of the org unit the host was enrolled into.") = None
 
 
-class ReportResponse(_Base, kw_only=True):
+class ReportResponse(_Base, kw_only=True, omit_defaults=False):
     """Answer to a report."""
 
     status: _d(Literal["accepted"], "accepted when the report was stored.")
@@ -529,6 +549,13 @@ def decode_report(data: bytes) -> Report:
     return _report_decoder.decode(data)
 
 
+def schema_text() -> str:
+    """Return the JSON Schema as the text committed in schema/report.schema.json."""
+    import json
+
+    return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 def json_schema() -> dict:
     """Return the JSON Schema of the wire format (reports and enrollment)."""
     _, components = msgspec.json.schema_components(
@@ -543,3 +570,9 @@ def json_schema() -> dict:
         "$ref": "#/$defs/Report",
         "$defs": components,
     }
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(schema_text())

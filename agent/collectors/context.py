@@ -20,6 +20,7 @@ class Context:
         self.platform = sys.platform
         self.config = config
         self._which = {}
+        self._processes = None
 
     def path(self, path: str) -> str:
         """Return ``path`` under the context's root (``/`` on a live system)."""
@@ -58,6 +59,42 @@ class Context:
             return sorted(os.listdir(self.path(path)))
         except OSError:
             return []
+
+    def is_admin(self) -> bool:
+        """Return True when the agent runs as root (Linux) or elevated (Windows)."""
+        geteuid = getattr(os, "geteuid", None)
+        if geteuid is not None:
+            return geteuid() == 0
+        try:
+            import ctypes
+
+            return bool(ctypes.windll.shell32.IsUserAnAdmin())  # type: ignore[attr-defined]
+        except (ImportError, AttributeError, OSError):
+            return False
+
+    def processes(self) -> List[str]:
+        """Return the names of running processes (lower case, cached for the run)."""
+        if self._processes is None:
+            import psutil
+
+            names = set()
+            for proc in psutil.process_iter(["name"]):
+                name = proc.info.get("name")
+                if name:
+                    names.add(name.lower())
+            self._processes = sorted(names)
+        return self._processes
+
+    def powershell(self, script: str, timeout: Optional[float] = None) -> str:
+        """Run a PowerShell script (Windows) and return its stdout, usually JSON."""
+        exe = self.which("powershell.exe") or self.which("powershell") or self.which("pwsh")
+        if not exe:
+            raise CommandError("powershell: not found")
+        return self.run(
+            [exe, "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass",
+             "-Command", script],
+            timeout=timeout or 60,
+        )
 
     def run(self, argv: List[str], timeout: Optional[float] = None, ok_codes=(0,)) -> str:
         """Run a command without a shell and return its stdout; raise CommandError on failure."""

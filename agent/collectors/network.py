@@ -9,7 +9,9 @@ from agent.schema import Interface, Network
 
 CATEGORY = "network"
 
-_VIRTUAL_PREFIXES = ("lo", "docker", "veth", "br-", "virbr", "vmnet", "tun", "tap", "wg", "Loopback")
+_VIRTUAL_PREFIXES = (
+    "lo", "docker", "veth", "br-", "virbr", "vmnet", "tun", "tap", "wg", "Loopback",
+)
 
 
 def is_enabled(ctx) -> bool:

@@ -1,0 +1,74 @@
+"""Thunderbird: installed, enterprise policies present, mail domains of configured accounts."""
+
+import glob
+import json
+import re
+from typing import Any, Iterable, List
+
+from agent.schema import Mail
+
+CATEGORY = "security.mail"
+
+PROGRAMS = ("/usr/bin/thunderbird", "/usr/lib/thunderbird/thunderbird", "/opt/thunderbird")
+POLICY_FILES = ("/etc/thunderbird/policies/policies.json",
+                "/usr/lib/thunderbird/distribution/policies.json",
+                "/opt/thunderbird/distribution/policies.json")
+_EMAIL = re.compile(r"[\w.+\-]+@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)")
+
+
+def is_enabled(ctx) -> bool:
+    """Enabled where Thunderbird or its policy file is present."""
+    return any(ctx.exists(p) for p in PROGRAMS + POLICY_FILES)
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def parse_policies(text: str) -> List[str]:
+    """Return the mail domains named in a policies.json (e-mail addresses in its preferences)."""
+    data = json.loads(text)
+    if not isinstance(data, dict) or not isinstance(data.get("policies"), dict):
+        raise ValueError("policies.json: expected an object with a 'policies' object")
+    domains = set()
+    for s in _strings(data["policies"]):
+        domains.update(d.lower() for d in _EMAIL.findall(s))
+    return sorted(domains)
+
+
+def parse_prefs(text: str) -> List[str]:
+    """Return the domains of ``mail.identity.*.useremail`` in a profile's prefs.js."""
+    found = re.findall(r'user_pref\("mail\.identity\.[^"]+\.useremail",\s*"([^"]*)"\);', text)
+    return sorted({e.rsplit("@", 1)[1].lower() for e in found if "@" in e})
+
+
+def collect(ctx) -> Mail:
+    """Read the policy file and the prefs.js of every local profile."""
+    present = False
+    domains = set()
+    for path in POLICY_FILES:
+        text = ctx.read_text(path)
+        if text is not None:
+            present = True
+            domains.update(parse_policies(text))
+    for home in ("/home/*", "/root"):
+        for prefs in glob.glob(ctx.path(f"{home}/.thunderbird/*/prefs.js"))[:50]:
+            try:
+                with open(prefs, encoding="utf-8", errors="replace") as fh:
+                    domains.update(parse_prefs(fh.read()))
+            except OSError:
+                continue
+    installed = any(ctx.exists(p) for p in PROGRAMS)
+    return Mail(
+        client_installed=installed,
+        client="Thunderbird" if installed else None,
+        policies_present=present,
+        account_domains=sorted(domains),
+    )

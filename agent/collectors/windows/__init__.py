@@ -1,0 +1,1 @@
+"""Collectors that run on Windows only (through PowerShell, JSON output)."""
