@@ -47,7 +47,12 @@ def post_report():
         )
     db = get_db()
     # Serialise concurrent reports of one host: lock its row for the transaction.
-    host = db.scalar(select(Host).where(Host.id == host.id).with_for_update())
+    host = db.scalar(
+        select(Host)
+        .where(Host.id == host.id)
+        .with_for_update(of=Host)
+        .execution_options(populate_existing=True)
+    )
     try:
         need_full, changed = ingest(db, host=host, report=report)
         db.commit()

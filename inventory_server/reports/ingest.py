@@ -328,7 +328,7 @@ def _title_ids(db: Session, packages: dict[str, Any]) -> dict[str, int]:
                     SoftwareTitle.name_key.in_(chunk)
                 )
             )
-            .tuples()
+            
             .all()
         )
     missing = [k for k in keys if k not in ids]
@@ -354,7 +354,7 @@ def _title_ids(db: Session, packages: dict[str, Any]) -> dict[str, int]:
                         SoftwareTitle.name_key.in_(chunk)
                     )
                 )
-                .tuples()
+                
                 .all()
             )
     return ids
@@ -451,7 +451,7 @@ def _apply_software(db: Session, host: Host, sw: Software, *, first: bool, now) 
                         SoftwareTitle.id.in_(gone_titles)
                     )
                 )
-                .tuples()
+                
                 .all()
             )
         for chunk in _chunks([r.id for r in removed]):
