@@ -58,7 +58,7 @@ def find_host(db: Session, ident: HostIdentity) -> Host | None:
 def enroll(
     db: Session, *, secret: str, ident: HostIdentity, agent_version: str
 ) -> tuple[Host, str]:
-    """Check the secret, find or create the host, revoke its old tokens, issue a new one; commits."""
+    """Check the secret, find or create the host, revoke old tokens, issue a new one; commits."""
     now = utcnow()
     row = db.scalar(
         select(EnrollmentSecret)
