@@ -42,7 +42,7 @@ def _pg_available() -> str | None:
                     "user": u.username, "password": u.password, "port": u.port}
         with psycopg.connect(**{k: v for k, v in conninfo.items() if v}, connect_timeout=3):
             return None
-    except Exception as exc:  # noqa: BLE001 - any failure means unavailable
+    except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
 
 
@@ -225,7 +225,7 @@ def start_server(db_url: str, data_dir: str, workers: int = 2, extra_env=None) -
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {open(log_path).read()}")
+            raise RuntimeError(f"server exited: {_read(log_path)}")
         try:
             with urllib.request.urlopen(url + "/healthz", timeout=1) as r:  # noqa: S310
                 if r.status == 200:
@@ -233,7 +233,12 @@ def start_server(db_url: str, data_dir: str, workers: int = 2, extra_env=None) -
         except OSError:
             time.sleep(0.2)
     proc.kill()
-    raise RuntimeError(f"server did not start: {open(log_path).read()}")
+    raise RuntimeError(f"server did not start: {_read(log_path)}")
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return fh.read()
 
 
 def stop_server(server: LiveServer) -> None:

@@ -9,7 +9,9 @@ from tests.conftest import VENV_BIN, seed_database
 
 
 def _api(server, path, token):
-    req = urllib.request.Request(server.url + path, headers={"Authorization": f"Bearer {token}"})
+    req = urllib.request.Request(  # noqa: S310 - loopback test server
+        server.url + path, headers={"Authorization": f"Bearer {token}"}
+    )
     with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310 - loopback test server
         return json.loads(r.read())
 

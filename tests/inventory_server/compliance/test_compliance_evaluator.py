@@ -10,7 +10,9 @@ from inventory_server.compliance.evaluator import ERROR, FAIL, NOT_APPLICABLE, P
 NOW = 1795305600.0  # 2026-11-22T00:00:00Z
 
 
-def pack_with(rules: str, condition: str = "all", extra: str = "", params: str = "{}") -> loader.Pack:
+def pack_with(
+    rules: str, condition: str = "all", extra: str = "", params: str = "{}"
+) -> loader.Pack:
     text = textwrap.dedent(
         """\
         pack:
@@ -32,7 +34,9 @@ def pack_with(rules: str, condition: str = "all", extra: str = "", params: str =
 
 
 def run(pack: loader.Pack, facts: dict, params=None) -> evaluator.CheckResult:
-    facts = {"host": {"platform": "linux", "role": "workstation", "unit_path": ["U1", "ROOT"]}} | facts
+    facts = {
+        "host": {"platform": "linux", "role": "workstation", "unit_path": ["U1", "ROOT"]}
+    } | facts
     (result,) = evaluator.Engine([pack]).evaluate(facts, params=params, now=NOW)
     return result
 
@@ -149,7 +153,10 @@ def test_evidence_names_the_deciding_facts():
     failing = run(pack_with(RULES3, "all"), facts3("p", "f", "p"))
     assert [e["fact"] for e in failing.evidence] == ["security.ssh.running"]
     assert failing.evidence[0] == {
-        "fact": "security.ssh.running", "op": "eq", "expected": True, "actual": False,
+        "fact": "security.ssh.running",
+        "op": "eq",
+        "expected": True,
+        "actual": False,
         "result": FAIL,
     }
     passing = run(pack_with(RULES3, "all"), facts3("p", "p", "p"))
@@ -214,7 +221,10 @@ def test_check_platforms_and_roles():
         """
     )
     engine = evaluator.Engine([loader.parse_pack(text)])
-    linux_ws = {"host": {"platform": "linux", "role": "workstation"}, "security": {"ssh": {"port": 1}}}
+    linux_ws = {
+        "host": {"platform": "linux", "role": "workstation"},
+        "security": {"ssh": {"port": 1}},
+    }
     assert [r.status for r in engine.evaluate(linux_ws)] == [NOT_APPLICABLE, NOT_APPLICABLE]
     win_srv = {"host": {"platform": "windows", "role": "server"}, "security": {"ssh": {"port": 1}}}
     assert [r.status for r in engine.evaluate(win_srv)] == [PASS, PASS]
@@ -239,7 +249,9 @@ def test_unit_params_nearest_unit_wins():
         params="{days: 2, other: 1}",
     )
     overrides = {"ROOT": {"t": {"days": 5, "other": 9}}, "U1": {"t": {"days": 3}}}
-    assert evaluator.unit_params([pack], ["U1", "ROOT"], overrides) == {"t": {"days": 3, "other": 9}}
+    assert evaluator.unit_params([pack], ["U1", "ROOT"], overrides) == {
+        "t": {"days": 3, "other": 9}
+    }
     assert evaluator.unit_params([pack], ["U7"], overrides) == {"t": {"days": 2, "other": 1}}
 
 
@@ -260,5 +272,6 @@ def test_engine_evaluates_every_check_of_every_pack():
     )
     results = evaluator.Engine([a, b]).evaluate({"security": {"ssh": {"port": 1}}})
     assert [(r.pack_id, r.check_id, r.status) for r in results] == [
-        ("t", "c", PASS), ("u", "c", FAIL)
+        ("t", "c", PASS),
+        ("u", "c", FAIL),
     ]

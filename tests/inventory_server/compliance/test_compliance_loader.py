@@ -1,4 +1,4 @@
-"""Pack loading: schema validation, semantic checks, line numbers, safe YAML, keeping packs in force."""
+"""Pack loading: schema, semantic checks, line numbers, safe YAML, packs kept in force."""
 
 import textwrap
 
@@ -136,8 +136,9 @@ def test_directory_keeps_packs_in_force_when_a_file_breaks(tmp_path):
     first = loader.load_directory(tmp_path)
     assert set(first.packs) == {"test-pack", "other-pack"} and first.errors == []
 
-    (tmp_path / "a.yml").write_text(GOOD.replace("version: 1", "version: 2").replace(
-        "op: le", "op: lte"), encoding="utf-8")
+    (tmp_path / "a.yml").write_text(
+        GOOD.replace("version: 1", "version: 2").replace("op: le", "op: lte"), encoding="utf-8"
+    )
     second = loader.load_directory(tmp_path, current=first.packs)
     assert second.packs["test-pack"] is first.packs["test-pack"]  # the old version stays
     assert second.packs["other-pack"].id == "other-pack"

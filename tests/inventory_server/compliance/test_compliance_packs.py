@@ -12,8 +12,13 @@ from inventory_server.compliance import facts
 CHECKS = [(p.id, c.id) for p in shipped().values() for c in p.checks]
 CASES = [(pid, cid, outcome) for pid, cid in CHECKS for outcome in ("pass", "fail")]
 ROLES = {"antivirus", "mail_client", "mail_relay", "office_suite"}
-INSTRUMENTS = ("Chỉ thị 14/CT-TTg", "Thông tư 39/2017/TT-BTTTT", "Thông tư 19/2011/TT-BTTTT",
-               "Quyết định 72/2002/QĐ-TTg", "Nghị định 85/2016/NĐ-CP")
+INSTRUMENTS = (
+    "Chỉ thị 14/CT-TTg",
+    "Thông tư 39/2017/TT-BTTTT",
+    "Thông tư 19/2011/TT-BTTTT",
+    "Quyết định 72/2002/QĐ-TTg",
+    "Nghị định 85/2016/NĐ-CP",
+)
 
 
 @pytest.mark.parametrize(("pack_id", "check_id", "outcome"), CASES)
@@ -56,7 +61,10 @@ def test_check_metadata(pack_id, check_id):
 def test_shipped_pack_set():
     packs = shipped()
     assert set(packs) == {
-        "vn-workstation-baseline", "vn-server-baseline", "vn-ct14-antivirus", "vn-open-standards"
+        "vn-workstation-baseline",
+        "vn-server-baseline",
+        "vn-ct14-antivirus",
+        "vn-open-standards",
     }
     ws = {c.id for c in packs["vn-workstation-baseline"].checks}
     srv = {c.id for c in packs["vn-server-baseline"].checks}
