@@ -1,0 +1,1 @@
+"""Compliance: YAML policy packs, validated on load, evaluated on the server against host facts."""
