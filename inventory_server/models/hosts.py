@@ -42,6 +42,7 @@ class Host(Base):
     last_seen: Mapped[dt.datetime | None] = mapped_column(index=True)
     last_full_at: Mapped[dt.datetime | None]
     report_count: Mapped[int] = mapped_column(default=0)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("hosts.id", ondelete="SET NULL"))
 
     unit: Mapped[OrgUnit | None] = relationship(lazy="joined")
     installs: WriteOnlyMapped[SoftwareInstall] = relationship(
