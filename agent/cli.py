@@ -13,8 +13,9 @@ from agent import __version__
 from agent.config import AgentConfig, load_config, save_config
 from agent.report import collect, make_delta, with_sections
 from agent.schema import SCHEMA_VERSION, AgentInfo, EnrollRequest, encode
+from agent.spool import Spool
 from agent.state import State
-from agent.transport import TransportError, post_json
+from agent.transport import TransportError, post_json, post_with_retries
 
 
 def _api(cfg: AgentConfig, path: str) -> str:
@@ -29,6 +30,8 @@ def cmd_enroll(args) -> int:
         cfg.role = args.role
     if args.ca_file:
         cfg.ca_file = args.ca_file
+    if args.pin_sha256:
+        cfg.pin_sha256 = args.pin_sha256
     cfg.validate()
     report = collect(role=cfg.role, only={"os_info", "hardware_dmi", "network"})
     req = EnrollRequest(
@@ -38,7 +41,8 @@ def cmd_enroll(args) -> int:
     )
     try:
         answer = post_json(
-            _api(cfg, "/enroll"), encode(req), ca_file=cfg.ca_file, timeout=cfg.timeout_seconds
+            _api(cfg, "/enroll"), encode(req), ca_file=cfg.ca_file, pin_sha256=cfg.pin_sha256,
+            timeout=cfg.timeout_seconds,
         )
     except TransportError as exc:
         print(f"kiemke-agent: enrollment failed: {exc}", file=sys.stderr)
@@ -53,24 +57,91 @@ def cmd_enroll(args) -> int:
     return 0
 
 
-def send_report(cfg: AgentConfig, state: State, *, force_full: bool = False) -> dict:
-    """Collect, send a full or delta report, resend sections the server asks for; return answer."""
+class SpooledError(TransportError):
+    """The server was unreachable; the full report waits in the spool for the next run."""
+
+
+def _poster(cfg: AgentConfig, token: str, sleep):
+    url = _api(cfg, "/reports")
+
+    def post(body: bytes) -> dict:
+        return post_with_retries(
+            url, body, attempts=cfg.retries, base_delay=cfg.retry_base_seconds, sleep=sleep,
+            token=token, ca_file=cfg.ca_file, pin_sha256=cfg.pin_sha256,
+            timeout=cfg.timeout_seconds,
+        )
+
+    return post
+
+
+def flush_spool(spool: Spool, post) -> int:
+    """Send spooled reports oldest first; return how many the server took.
+
+    Stops (raising) at the first retryable failure so order is kept; a report the server
+    refuses as invalid is dropped, since resending it would never succeed.
+    """
+    sent = 0
+    for path in spool.items():
+        body = spool.read(path)
+        if body is None:
+            continue
+        try:
+            post(body)
+        except TransportError as exc:
+            if exc.retryable or exc.status in (0, 401, 403):
+                raise
+            print(f"kiemke-agent: spooled report {os.path.basename(path)} refused, dropped: "
+                  f"{exc}", file=sys.stderr)
+            spool.remove(path)
+            continue
+        spool.remove(path)
+        sent += 1
+    return sent
+
+
+def send_report(cfg: AgentConfig, state: State, *, force_full: bool = False, full=None,
+                sleep=time.sleep) -> dict:
+    """Collect, send a full or delta report, resend sections the server asks for; return answer.
+
+    When the server cannot be reached (after retries), the FULL report is spooled and sent,
+    oldest first, before the next report; a spooled report never depends on earlier ones.
+    """
     token = state.token
     if not token or not cfg.server_url:
-        raise TransportError("not enrolled: run 'kiemke-agent enroll --server URL --secret S'")
-    full = collect(role=cfg.role)
+        raise TransportError(
+            "not enrolled: run 'kiemke-agent enroll --server URL --secret S'", status=0
+        )
+    full = full if full is not None else collect(role=cfg.role)
+    spool = Spool(os.path.join(cfg.state_dir, "spool"), max_items=cfg.spool_max)
+    post = _poster(cfg, token, sleep)
+
+    def spool_full(exc: TransportError):
+        _, dropped = spool.put(encode(full))
+        state.data["digests"] = {}  # the server's copy is unknown now: next report is full
+        state.save()
+        note = f"; {len(dropped)} oldest dropped (spool_max {cfg.spool_max})" if dropped else ""
+        raise SpooledError(f"{exc}; report spooled ({len(spool)} waiting){note}") from exc
+
+    try:
+        flushed = flush_spool(spool, post)
+    except TransportError as exc:
+        if exc.retryable:
+            spool_full(exc)
+        raise
     runs = int(state.data.get("runs", 0))
     last = state.data.get("digests") or {}
-    send_full = force_full or not last or runs % cfg.full_every == 0
+    send_full = force_full or flushed > 0 or not last or runs % cfg.full_every == 0
     report = full if send_full else make_delta(full, last)
-    url = _api(cfg, "/reports")
-    answer = post_json(url, encode(report), token=token, ca_file=cfg.ca_file,
-                       timeout=cfg.timeout_seconds)
-    need = [s for s in answer.get("need_full", []) if getattr(report, s, None) is None]
-    if need:
-        report = with_sections(report, full, need)
-        answer = post_json(url, encode(report), token=token, ca_file=cfg.ca_file,
-                           timeout=cfg.timeout_seconds)
+    try:
+        answer = post(encode(report))
+        need = [s for s in answer.get("need_full", []) if getattr(report, s, None) is None]
+        if need:
+            report = with_sections(report, full, need)
+            answer = post(encode(report))
+    except TransportError as exc:
+        if exc.retryable:
+            spool_full(exc)
+        raise
     state.data.update(
         runs=runs + 1,
         digests=full.digests,
@@ -81,6 +152,7 @@ def send_report(cfg: AgentConfig, state: State, *, force_full: bool = False) -> 
     answer["sent"] = [s for s in full.digests if getattr(report, s, None) is not None]
     answer["kind"] = report.kind
     answer["errors"] = [e.collector for e in full.errors]
+    answer["spool_sent"] = flushed
     return answer
 
 
@@ -112,19 +184,26 @@ def cmd_run(args) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     rng = random.Random(f"{socket.gethostname()}-{os.getpid()}")  # noqa: S311 - spread only
-    delay = rng.uniform(0, min(cfg.jitter_seconds, 60))
-    while not stop["now"]:
-        deadline = time.monotonic() + delay
+    delay = rng.uniform(0, cfg.jitter_seconds) if not args.now else 0.0
+
+    def wait(seconds: float) -> None:
+        deadline = time.monotonic() + seconds
         while not stop["now"] and time.monotonic() < deadline:
-            time.sleep(min(1.0, deadline - time.monotonic()))
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+
+    while not stop["now"]:
+        wait(delay)
         if stop["now"]:
             break
         try:
-            answer = send_report(cfg, state)
+            answer = send_report(cfg, state, sleep=wait)
             print(f"report accepted ({answer['kind']}: {', '.join(answer['sent']) or '-'})",
                   flush=True)
         except TransportError as exc:
             print(f"report failed: {exc}", file=sys.stderr, flush=True)
+        except Exception as exc:  # the daemon outlives any single bad run
+            print(f"report failed unexpectedly: {type(exc).__name__}: {exc}",
+                  file=sys.stderr, flush=True)
         delay = cfg.interval_seconds + rng.uniform(-cfg.jitter_seconds, cfg.jitter_seconds)
         delay = max(60.0, delay)
     return 0
@@ -156,11 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--secret", required=True, help="enrollment secret from the IT officer")
     e.add_argument("--role", choices=["workstation", "server"], help="role of this machine")
     e.add_argument("--ca-file", help="CA certificate file to verify the server")
+    e.add_argument("--pin-sha256", help="SHA-256 of the server certificate (hex) to pin")
     e.set_defaults(func=cmd_enroll)
     o = sub.add_parser("once", help="collect and send one report")
     o.add_argument("--full", action="store_true", help="send every section, not a delta")
     o.set_defaults(func=cmd_once)
     r = sub.add_parser("run", help="run as a daemon, reporting every interval")
+    r.add_argument("--now", action="store_true", help="send the first report without waiting")
     r.set_defaults(func=cmd_run)
     s = sub.add_parser("show", help="print the report as JSON; no network")
     s.set_defaults(func=cmd_show)

@@ -39,6 +39,10 @@ class AgentConfig:
     jitter_seconds: int = 300
     full_every: int = 24
     timeout_seconds: float = 30.0
+    pin_sha256: str = ""
+    retries: int = 4
+    retry_base_seconds: float = 2.0
+    spool_max: int = 48
     path: str = ""
 
     def validate(self) -> None:
@@ -51,6 +55,20 @@ class AgentConfig:
             raise ValueError("interval_seconds must be at least 60")
         if self.full_every < 1:
             raise ValueError("full_every must be at least 1")
+        if self.jitter_seconds < 0:
+            raise ValueError("jitter_seconds must not be negative")
+        if self.retries < 1:
+            raise ValueError("retries must be at least 1")
+        if self.retry_base_seconds < 0:
+            raise ValueError("retry_base_seconds must not be negative")
+        if self.spool_max < 1:
+            raise ValueError("spool_max must be at least 1")
+        if self.timeout_seconds <= 0:
+            raise ValueError("timeout_seconds must be positive")
+        if self.pin_sha256:
+            from agent.transport import normalise_pin
+
+            normalise_pin(self.pin_sha256)
 
 
 def load_config(path: Optional[str] = None) -> AgentConfig:

@@ -1,11 +1,16 @@
-"""HTTP(S) to the server: gzip bodies, bearer tokens, CA verification, JSON errors."""
+"""HTTP(S) to the server: gzip bodies, bearer tokens, CA verification, optional certificate
+pinning, retries with exponential back-off and jitter, JSON errors."""
 
 import gzip
+import hashlib
+import http.client
 import json
+import random
+import socket
 import ssl
-import urllib.error
-import urllib.request
-from typing import Optional
+import time
+import urllib.parse
+from typing import Callable, Optional
 
 from agent import __version__
 
@@ -21,12 +26,33 @@ class TransportError(RuntimeError):
     @property
     def retryable(self) -> bool:
         """True for network failures and server-side errors, False for refusals."""
-        return self.status is None or self.status >= 500 or self.status == 429
+        return self.status is None or self.status >= 500 or self.status in (408, 429)
 
 
-def _ssl_context(ca_file: str):
+def normalise_pin(pin: str) -> str:
+    """Return a SHA-256 pin as 64 lower-case hex digits (colons and spaces allowed in input)."""
+    value = pin.replace(":", "").replace(" ", "").strip().lower()
+    if value.startswith("sha256/") or value.startswith("sha256="):
+        value = value[7:]
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise ValueError(
+            f"pin_sha256 must be the SHA-256 of the server certificate as 64 hex digits: {pin!r}"
+        )
+    return value
+
+
+def cert_sha256(der: bytes) -> str:
+    """Return the SHA-256 (hex) of a DER certificate, the form pin_sha256 takes."""
+    return hashlib.sha256(der).hexdigest()
+
+
+def _ssl_context(ca_file: str, pin: str):
     ctx = ssl.create_default_context(cafile=ca_file or None)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if pin and not ca_file:
+        # A pin alone is the trust anchor (self-signed servers): the pin check replaces CA checks.
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
     return ctx
 
 
@@ -36,10 +62,14 @@ def post_json(
     *,
     token: Optional[str] = None,
     ca_file: str = "",
+    pin_sha256: str = "",
     timeout: float = 30.0,
     compress: bool = True,
 ) -> dict:
     """POST a JSON body (gzip-compressed by default) and return the decoded JSON answer."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TransportError(f"{url}: not an http:// or https:// URL", status=0)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": f"kiemke-agent/{__version__}",
@@ -50,19 +80,84 @@ def post_json(
         headers["Content-Encoding"] = "gzip"
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    req = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
-    context = _ssl_context(ca_file) if url.startswith("https://") else None
+    pin = normalise_pin(pin_sha256) if pin_sha256 else ""
+    if parts.scheme == "https":
+        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+            parts.hostname, parts.port or 443, timeout=timeout, context=_ssl_context(ca_file, pin)
+        )
+    else:
+        if pin:
+            raise TransportError(f"{url}: certificate pinning needs an https:// URL", status=0)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
     try:
-        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:  # noqa: S310
-            return json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        code, message = None, exc.reason
+        conn.connect()
+        if pin:
+            der = conn.sock.getpeercert(binary_form=True)  # type: ignore[union-attr]
+            got = cert_sha256(der or b"")
+            if got != pin:
+                raise TransportError(
+                    f"{url}: server certificate does not match the pinned SHA-256 "
+                    f"(got {got}, expected {pin})",
+                    status=0,
+                    code="pin_mismatch",
+                )
+        conn.request("POST", path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        status = resp.status
+    except TransportError:
+        raise
+    except ssl.SSLError as exc:
+        # A certificate the agent cannot verify is a refusal, not a network blip: do not retry.
+        raise TransportError(f"{url}: TLS failed: {exc}", status=0, code="tls") from exc
+    except (OSError, http.client.HTTPException, socket.timeout) as exc:
+        raise TransportError(f"{url}: cannot reach the server: {exc}") from exc
+    finally:
+        conn.close()
+    if status >= 400:
+        code, message = None, f"HTTP {status}"
         try:
-            err = json.loads(exc.read()).get("error", {})
+            err = json.loads(data).get("error", {})
             code, message = err.get("code"), err.get("message", message)
-        except (ValueError, AttributeError, OSError):
+        except (ValueError, AttributeError):
             pass
-        raise TransportError(f"{url}: HTTP {exc.code}: {message}", exc.code, code) from exc
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise TransportError(f"{url}: cannot reach the server: {reason}") from exc
+        raise TransportError(f"{url}: HTTP {status}: {message}", status, code)
+    try:
+        return json.loads(data or b"{}")
+    except ValueError as exc:
+        raise TransportError(f"{url}: the answer is not JSON: {data[:80]!r}", status) from exc
+
+
+def backoff_delays(attempts: int, base: float, cap: float, rng: random.Random):
+    """Yield the wait before each retry: full jitter over an exponentially growing window."""
+    for n in range(max(0, attempts - 1)):
+        yield rng.uniform(0, min(cap, base * (2**n)))
+
+
+def post_with_retries(
+    url: str,
+    body: bytes,
+    *,
+    attempts: int = 4,
+    base_delay: float = 2.0,
+    max_delay: float = 60.0,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: Optional[random.Random] = None,
+    **kwargs,
+) -> dict:
+    """post_json, retried on network and server errors (not on refusals) with back-off."""
+    rng = rng or random.Random()  # noqa: S311 - spreading retries, not cryptography
+    delays = backoff_delays(attempts, base_delay, max_delay, rng)
+    while True:
+        try:
+            return post_json(url, body, **kwargs)
+        except TransportError as exc:
+            if not exc.retryable:
+                raise
+            delay = next(delays, None)
+            if delay is None:
+                raise
+            sleep(delay)

@@ -107,8 +107,11 @@ def build(xcd_texts: List[str], version: Optional[str] = None) -> Office:
 
 def parse_version_ini(text: str) -> Optional[str]:
     """Return the version from LibreOffice's program/versionrc (``MsiProductVersion=7.4.7.2``)."""
-    m = re.search(r"^(?:MsiProductVersion|ProductVersion)=(\S+)", text, re.M)
-    return m.group(1) if m else None
+    for key in ("MsiProductVersion", "ProductVersion"):
+        m = re.search(rf"^{key}=(\S+)", text, re.M)
+        if m:
+            return m.group(1)
+    return None
 
 
 def collect(ctx) -> Office:
