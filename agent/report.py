@@ -30,10 +30,9 @@ from agent.schema import (
 SERVER_CHASSIS = {"main-server-chassis", "rack-mount-chassis", "blade", "multi-system-chassis"}
 
 
-def _new_value(struct, field: str):
-    """Return a fresh value for an Optional struct field that is still None."""
-    hints = msgspec.structs.fields(type(struct))
-    for f in hints:
+def field_struct(cls, field: str):
+    """Return the Struct class a field of ``cls`` holds (through Optional/Annotated), or None."""
+    for f in msgspec.structs.fields(cls):
         if f.name == field:
             tp = f.type
             # Unwrap Annotated[Optional[X], Meta] down to the struct class X.
@@ -43,8 +42,22 @@ def _new_value(struct, field: str):
                     break
                 tp = args[0]
             if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
-                return tp()
-    raise AttributeError(f"{type(struct).__name__}.{field} is not a section one can fill")
+                return tp
+            return None
+    raise AttributeError(f"{cls.__name__} has no field {field!r}")
+
+
+def _new_value(struct, field: str):
+    """Return a fresh value for an Optional struct field that is still None."""
+    cls = field_struct(type(struct), field)
+    if cls is None:
+        raise AttributeError(f"{type(struct).__name__}.{field} is not a section one can fill")
+    try:
+        return cls()
+    except TypeError as exc:
+        raise ValueError(
+            f"{type(struct).__name__}.{field} must be collected first ({exc})"
+        ) from exc
 
 
 def merge(current, value):

@@ -1,7 +1,7 @@
 """Block devices (not partitions) with model, serial and size from /sys/block (Linux)."""
 
 import os
-from typing import List
+from typing import Dict, List, Optional
 
 from agent.schema import Disk
 
@@ -41,6 +41,30 @@ def _transport(name, devpath):
     return None
 
 
+def parse_block(name: str, files: Dict[str, Optional[str]], devpath: str = "") -> Optional[Disk]:
+    """Build a Disk from a /sys/block/<name> directory's files (relative name -> contents)."""
+    if name.startswith(_SKIP_PREFIXES):
+        return None
+    sectors = _num(files.get("size"))
+    if not sectors:
+        return None
+    serial = _str(files.get("device/serial")) or _str(files.get("device/wwid"))
+    return Disk(
+        name=name,
+        model=_str(files.get("device/model")),
+        vendor=_str(files.get("device/vendor")),
+        serial=serial,
+        size_bytes=sectors * 512,  # /sys/block/*/size counts 512-byte sectors whatever the disk
+        rotational=_num(files.get("queue/rotational")) == 1,
+        removable=_num(files.get("removable")) == 1,
+        transport=_transport(name, devpath),
+    )
+
+
+_FILES = ("size", "device/serial", "device/wwid", "device/model", "device/vendor",
+          "queue/rotational", "removable")
+
+
 def collect(ctx) -> List[Disk]:
     """List whole disks under /sys/block."""
     disks = []
@@ -48,27 +72,11 @@ def collect(ctx) -> List[Disk]:
         if name.startswith(_SKIP_PREFIXES):
             continue
         base = f"/sys/block/{name}"
-        sectors = _num(ctx.read_text(f"{base}/size"))
-        if not sectors:
-            continue
         try:
             devpath = os.path.realpath(ctx.path(base))
         except OSError:
             devpath = ""
-        serial = _str(ctx.read_text(f"{base}/device/serial"))
-        if serial is None:
-            wwid = _str(ctx.read_text(f"{base}/device/wwid"))
-            serial = wwid
-        disks.append(
-            Disk(
-                name=name,
-                model=_str(ctx.read_text(f"{base}/device/model")),
-                vendor=_str(ctx.read_text(f"{base}/device/vendor")),
-                serial=serial,
-                size_bytes=sectors * 512,
-                rotational=_num(ctx.read_text(f"{base}/queue/rotational")) == 1,
-                removable=_num(ctx.read_text(f"{base}/removable")) == 1,
-                transport=_transport(name, devpath),
-            )
-        )
+        disk = parse_block(name, {f: ctx.read_text(f"{base}/{f}") for f in _FILES}, devpath)
+        if disk:
+            disks.append(disk)
     return disks

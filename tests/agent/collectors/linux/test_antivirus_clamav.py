@@ -1,6 +1,6 @@
 """ClamAV database headers and detection from a file tree."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from agent.collectors.context import Context
 from agent.collectors.linux import antivirus_clamav
@@ -11,10 +11,14 @@ def _header(name):
     return fixture_path("linux", "clamav", name).read_bytes().decode("ascii", "replace")
 
 
+def _raw(name):
+    return fixture_path("linux", "clamav", name).read_bytes()
+
+
 def test_cld_header_uses_build_seconds():
     info = antivirus_clamav.parse_cvd_header(_header("daily.cld.header"))
     assert info["version"] == 27100 and info["signatures"] == 2046218
-    assert info["built"] == datetime.fromtimestamp(1700472271, tz=timezone.utc)
+    assert info["built"] == datetime.fromtimestamp(1700472271, tz=UTC)
 
 
 def test_cvd_header_date():
@@ -36,8 +40,8 @@ def test_engine_version():
 
 def test_collect_picks_newest_database(make_tree):
     root = make_tree({
-        "var/lib/clamav/daily.cld": fixture_path("linux", "clamav", "daily.cld.header").read_bytes(),
-        "var/lib/clamav/main.cvd": fixture_path("linux", "clamav", "main.cvd.header").read_bytes(),
+        "var/lib/clamav/daily.cld": _raw("daily.cld.header"),
+        "var/lib/clamav/main.cvd": _raw("main.cvd.header"),
     })
     ctx = Context(root=root)
     ctx._processes = ["freshclam", "bash"]  # clamd not running
@@ -45,6 +49,6 @@ def test_collect_picks_newest_database(make_tree):
     assert antivirus_clamav.is_enabled(ctx)
     (p,) = antivirus_clamav.collect(ctx)
     assert p.signature_version == "27100"
-    assert p.signature_date == datetime.fromtimestamp(1700472271, tz=timezone.utc)
+    assert p.signature_date == datetime.fromtimestamp(1700472271, tz=UTC)
     assert p.signature_age_days > 300  # built in 2023
     assert p.running is False and p.updater_running is True and p.realtime is False

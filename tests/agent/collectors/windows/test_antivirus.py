@@ -1,0 +1,57 @@
+"""Defender, Security Center and service-based detection."""
+
+from datetime import UTC, datetime
+
+from agent.collectors.windows import (
+    antivirus_defender,
+    antivirus_securitycenter,
+    antivirus_services,
+)
+from tests.agent.helpers import fixture_text
+
+NOW = datetime(2023, 11, 21, 8, 0, tzinfo=UTC)
+
+
+def test_defender_healthy():
+    (d,) = antivirus_defender.parse_mpcomputerstatus(
+        fixture_text("windows", "defender", "healthy.json"), now=NOW)
+    assert d.running is True and d.realtime is True and d.signature_version == "1.403.1234.0"
+    assert d.signature_date == datetime(2023, 11, 20, 8, 0, tzinfo=UTC)
+    assert d.signature_age_days == 1.0
+
+
+def test_defender_passive_is_not_protecting():
+    (d,) = antivirus_defender.parse_mpcomputerstatus(
+        fixture_text("windows", "defender", "passive.json"), now=NOW)
+    assert d.running is False and d.realtime is False and d.state == "Passive Mode"
+    assert d.signature_age_days == 15.0
+
+
+def test_defender_absent():
+    assert antivirus_defender.parse_mpcomputerstatus(
+        fixture_text("windows", "defender", "absent.json")) == []
+
+
+def test_security_center_states():
+    defender, kas = antivirus_securitycenter.parse_securitycenter(
+        fixture_text("windows", "securitycenter", "defender-and-kaspersky.json"))
+    assert defender.name == "Microsoft Defender Antivirus" and defender.running is False
+    assert kas.running is True and kas.signatures_up_to_date is True
+    (bkav,) = antivirus_securitycenter.parse_securitycenter(
+        fixture_text("windows", "securitycenter", "bkav-outdated.json"))
+    assert bkav.running is True and bkav.signatures_up_to_date is False
+
+
+def test_decode_state():
+    assert antivirus_securitycenter.decode_state(397568) == ("on", True)
+    assert antivirus_securitycenter.decode_state(393472) == ("off", True)
+    assert antivirus_securitycenter.decode_state(397584) == ("on", False)
+
+
+def test_services_on_server_only():
+    (eset,) = antivirus_services.parse_services(
+        fixture_text("windows", "services", "server2019-eset.json"))
+    assert eset.name == "ESET Security" and eset.running is True
+    assert antivirus_services.parse_services(
+        fixture_text("windows", "services", "workstation.json")) == []
+    assert "'ekrn'" in antivirus_services.SCRIPT and "__NAMES__" not in antivirus_services.SCRIPT

@@ -1,0 +1,86 @@
+"""Firewall, updates, accounts, BitLocker and screen lock parsers."""
+
+from agent.collectors.windows import (
+    accounts_local,
+    encryption_bitlocker,
+    firewall_netsecurity,
+    screenlock_policy,
+    updates_windowsupdate,
+)
+from tests.agent.helpers import fixture_text
+
+
+def test_firewall_all_on_string_enums():
+    f = firewall_netsecurity.parse_profiles(fixture_text("windows", "firewall", "all-on.json"))
+    assert f.enabled is True and f.default_inbound == "block"
+    assert [p.name for p in f.profiles] == ["domain", "private", "public"]
+
+
+def test_firewall_public_off_numeric_enums():
+    f = firewall_netsecurity.parse_profiles(fixture_text("windows", "firewall",
+                                                         "public-off.json"))
+    assert f.enabled is False
+    public = next(p for p in f.profiles if p.name == "public")
+    assert public.enabled is False and public.default_inbound == "allow"
+
+
+def test_updates_default_automatic():
+    u = updates_windowsupdate.parse_windowsupdate(fixture_text("windows", "windowsupdate",
+                                                               "default-auto.json"))
+    assert u.automatic is True and u.mechanism == "windows-update"
+    assert u.last_update.isoformat() == "2023-11-19T08:00:00+00:00"
+    assert u.reboot_required is False
+
+
+def test_updates_wsus_notify_only():
+    u = updates_windowsupdate.parse_windowsupdate(fixture_text("windows", "windowsupdate",
+                                                               "wsus-notify.json"))
+    assert u.automatic is False and u.mechanism == "wsus" and u.reboot_required is True
+    assert u.last_update.year == 2023 and u.last_update.month == 10
+
+
+def test_accounts_english():
+    a = accounts_local.parse_accounts(fixture_text("windows", "accounts", "win11-en.json"))
+    assert a.administrators == ["PC-KT01\\Administrator", "PC-KT01\\quantri",
+                                "SOTTTT\\Domain Admins"]
+    users = {u.name: u for u in a.users}
+    assert users["quantri"].admin is True and users["ketoan"].admin is False
+    assert users["Guest"].disabled is True and users["quantri"].last_login is not None
+    assert (a.password_min_length, a.password_max_days, a.lockout_threshold) == (8, 42, 0)
+
+
+def test_accounts_single_objects_and_unlimited_age():
+    a = accounts_local.parse_accounts(fixture_text("windows", "accounts",
+                                                   "single-admin-unlimited.json"))
+    assert a.administrators == ["SRV-01\\Administrator"] and a.users[0].admin is True
+    assert (a.password_min_length, a.password_max_days, a.lockout_threshold) == (14, None, 5)
+
+
+def test_net_accounts_by_position_in_any_language():
+    text = "Buộc đăng xuất:     Không bao giờ\nTuổi mật khẩu tối thiểu (ngày):  0\n" \
+           "Tuổi mật khẩu tối đa (ngày):  90\nĐộ dài mật khẩu tối thiểu:  12\n"
+    values = accounts_local.parse_net_accounts(text)
+    assert values["max_age"] == "90" and values["min_length"] == "12"
+
+
+def test_bitlocker():
+    e = encryption_bitlocker.parse_bitlocker(fixture_text("windows", "bitlocker",
+                                                          "os-on-data-off.json"))
+    assert e.root_encrypted is True
+    d = next(v for v in e.volumes if v.mountpoint == "D:")
+    assert d.encrypted is False and d.method is None
+    suspended = encryption_bitlocker.parse_bitlocker(fixture_text("windows", "bitlocker",
+                                                                  "os-suspended.json"))
+    assert suspended.root_encrypted is False  # protection suspended: the key is in the clear
+    assert encryption_bitlocker.parse_bitlocker("").root_encrypted is None
+
+
+def test_screenlock():
+    m = screenlock_policy.parse_screenlock(fixture_text("windows", "screenlock",
+                                                        "machine-policy.json"))
+    assert m.enabled is True and m.idle_delay_seconds == 600 and m.enforced is True
+    u = screenlock_policy.parse_screenlock(fixture_text("windows", "screenlock",
+                                                        "user-settings-only.json"))
+    assert u.enabled is True and u.idle_delay_seconds == 300 and u.enforced is False
+    n = screenlock_policy.parse_screenlock(fixture_text("windows", "screenlock", "none.json"))
+    assert n.enabled is False
