@@ -24,6 +24,9 @@ BLUEPRINTS = (
 def create_app(config: dict | None = None) -> Flask:
     """Create the application: settings, database, blueprints, error handlers."""
     settings = load_config(config)
+    from inventory_server.enrollment.services import parse_rules
+
+    parse_rules(settings["IDENTITY_RULES"])  # refuse to start with a misspelt rule
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config.update(settings)
     app.config["SECRET_KEY"] = secret_key(settings)

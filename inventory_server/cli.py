@@ -253,6 +253,47 @@ def unit_list(settings):
 
 
 @cli.group()
+def host():
+    """Hosts: duplicates and merging."""
+
+
+@host.command("duplicates")
+@click.pass_obj
+def host_duplicates(settings):
+    """List groups of hosts sharing a serial, DMI UUID or physical MAC address."""
+    from inventory_server.hosts.services import duplicates
+    from inventory_server.models import Host
+
+    with _sessions(settings)() as db:
+        groups = duplicates(db)
+        for g in groups:
+            names = ", ".join(f"{i} ({db.get(Host, i).hostname})" for i in g["host_ids"])
+            click.echo(f"{g['reason']}={g['value']}: {names}")
+        if not groups:
+            click.echo("no duplicates")
+
+
+@host.command("merge")
+@click.argument("keep_id", type=int)
+@click.argument("duplicate_id", type=int)
+@click.pass_obj
+def host_merge(settings, keep_id, duplicate_id):
+    """Merge host DUPLICATE_ID into KEEP_ID (history and credentials move)."""
+    from inventory_server.hosts.services import MergeError, merge
+    from inventory_server.models import Host
+
+    with _sessions(settings)() as db:
+        keep, dup = db.get(Host, keep_id), db.get(Host, duplicate_id)
+        if keep is None or dup is None:
+            _fail(f"no host with id {keep_id if keep is None else duplicate_id}")
+        try:
+            merge(db, keep=keep, duplicate=dup)
+        except MergeError as exc:
+            _fail(str(exc))
+    click.echo(f"merged host {duplicate_id} into {keep_id}")
+
+
+@cli.group()
 def db():
     """Database schema (Alembic migrations)."""
 

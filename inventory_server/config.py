@@ -16,6 +16,7 @@ class Config:
     SESSION_COOKIE_SECURE = False  # set True behind TLS
     DEFAULT_LANGUAGE = "vi"
     NOT_SEEN_DAYS = 7
+    IDENTITY_RULES = "machine_id,dmi_uuid,serial,mac"  # order in which enrolling hosts match
     SQL_ECHO = False
     TESTING = False
 

@@ -87,6 +87,11 @@ PATHS: dict = {
                 "mac",
                 "serial",
                 "software",
+                "version_lt",
+                "version_le",
+                "version_gt",
+                "version_ge",
+                "version_eq",
                 "not_seen_days",
                 "sort",
                 "page",
@@ -94,6 +99,42 @@ PATHS: dict = {
                 "format",
             ),
             "responses": {"200": {"description": "A page of hosts"}, "400": _ERR, "401": _ERR},
+        }
+    },
+    "/api/v1/hosts/duplicates": {
+        "get": {
+            "summary": "Groups of hosts sharing a serial, DMI UUID or physical MAC address.",
+            "security": _USER,
+            "responses": {"200": {"description": "Duplicate groups"}, "401": _ERR},
+        }
+    },
+    "/api/v1/hosts/{host_id}/merge": {
+        "post": {
+            "summary": "Merge the host duplicate_id into this host (admin, IT officer in scope).",
+            "security": _USER,
+            "parameters": [
+                {"name": "host_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["duplicate_id"],
+                            "properties": {"duplicate_id": {"type": "integer"}},
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {"description": "The surviving host"},
+                "401": _ERR,
+                "403": _ERR,
+                "404": _ERR,
+                "409": _ERR,
+                "422": _ERR,
+            },
         }
     },
     "/api/v1/hosts/{host_id}": {

@@ -1,12 +1,12 @@
 """POST /api/v1/enroll: an enrollment secret buys a per-host token."""
 
 import msgspec
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 
 from agent.schema import EnrollRequest, EnrollResponse, encode
 from inventory_server.app import get_db
 from inventory_server.body import read_body
-from inventory_server.enrollment.services import EnrollmentRefused, enroll
+from inventory_server.enrollment.services import EnrollmentRefused, enroll, parse_rules
 from inventory_server.errors import ApiError
 from inventory_server.i18n import _
 from inventory_server.validation import decode
@@ -21,7 +21,13 @@ def enroll_host():
     req = decode(read_body(), _decoder)
     db = get_db()
     try:
-        host, token = enroll(db, secret=req.secret, ident=req.host, agent_version=req.agent.version)
+        host, token = enroll(
+            db,
+            secret=req.secret,
+            ident=req.host,
+            agent_version=req.agent.version,
+            rules=parse_rules(current_app.config["IDENTITY_RULES"]),
+        )
     except EnrollmentRefused as exc:
         db.rollback()
         raise ApiError(

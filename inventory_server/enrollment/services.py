@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from agent.schema import HostIdentity
 from inventory_server.db import utcnow
-from inventory_server.models import AgentCredential, EnrollmentSecret, Host, OrgUnit
+from inventory_server.models import AgentCredential, EnrollmentSecret, Host, HostEvent, OrgUnit
 from inventory_server.security import (
     ENROLL_SECRET_PREFIX,
     HOST_TOKEN_PREFIX,
@@ -39,16 +39,54 @@ def create_secret(
     return secret, row
 
 
-def find_host(db: Session, ident: HostIdentity) -> Host | None:
-    """Find an existing host by machine id, then DMI UUID, then serial (strongest first)."""
-    for column, value in (
-        (Host.machine_id, ident.machine_id),
-        (Host.dmi_uuid, ident.dmi_uuid),
-        (Host.serial, ident.serial),
-    ):
+IDENTITY_RULES = ("machine_id", "dmi_uuid", "serial", "mac")
+"""Default order in which an enrolling machine is matched to a known host (strongest first).
+
+Like OCS Inventory's duplicate levels: machine_id survives renames, dmi_uuid and serial survive
+operating-system reinstalls, mac survives both when the firmware hides UUID and serial.
+"""
+
+
+def parse_rules(text: str | None) -> tuple[str, ...]:
+    """Parse a comma-separated rule list (KIEMKE_IDENTITY_RULES); raise ValueError on unknowns."""
+    if not text:
+        return IDENTITY_RULES
+    rules = tuple(r.strip() for r in text.split(",") if r.strip())
+    unknown = [r for r in rules if r not in IDENTITY_RULES]
+    if unknown:
+        raise ValueError(
+            f"unknown identity rule(s) {', '.join(unknown)}; "
+            f"choose from {', '.join(IDENTITY_RULES)}"
+        )
+    return rules
+
+
+def find_host(
+    db: Session, ident: HostIdentity, rules: tuple[str, ...] = IDENTITY_RULES
+) -> Host | None:
+    """Find the active host this identity belongs to, trying ``rules`` in order."""
+    from inventory_server.models import NetworkInterface
+
+    active = Host.status == "active"
+    for rule in rules:
+        if rule == "mac":
+            macs = [m.lower() for m in ident.mac_addresses if m]
+            if not macs:
+                continue
+            ids = set(
+                db.scalars(
+                    select(NetworkInterface.host_id)
+                    .join(Host)
+                    .where(NetworkInterface.mac.in_(macs), active)
+                )
+            )
+            if len(ids) == 1:  # a MAC seen on several hosts identifies none of them
+                return db.get(Host, ids.pop())
+            continue
+        value = getattr(ident, rule)
         if value:
             host = db.scalar(
-                select(Host).where(column == value, Host.status != "merged").order_by(Host.id)
+                select(Host).where(getattr(Host, rule) == value, active).order_by(Host.id)
             )
             if host:
                 return host
@@ -56,7 +94,12 @@ def find_host(db: Session, ident: HostIdentity) -> Host | None:
 
 
 def enroll(
-    db: Session, *, secret: str, ident: HostIdentity, agent_version: str
+    db: Session,
+    *,
+    secret: str,
+    ident: HostIdentity,
+    agent_version: str,
+    rules: tuple[str, ...] = IDENTITY_RULES,
 ) -> tuple[Host, str]:
     """Check the secret, find or create the host, revoke old tokens, issue a new one; commits."""
     now = utcnow()
@@ -67,10 +110,18 @@ def enroll(
     )
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise EnrollmentRefused("invalid_secret" if row is None else "expired_secret")
-    host = find_host(db, ident)
+    host = find_host(db, ident, rules)
     if host is None:
         host = Host(hostname=ident.hostname, first_seen=now)
         db.add(host)
+    elif host.hostname != ident.hostname:
+        db.add(
+            HostEvent(
+                host_id=host.id, at=now, kind="renamed", before=host.hostname, after=ident.hostname
+            )
+        )
+    else:
+        db.add(HostEvent(host_id=host.id, at=now, kind="reenrolled", subject=ident.machine_id))
     host.hostname = ident.hostname
     host.fqdn = ident.fqdn
     host.machine_id = ident.machine_id or host.machine_id

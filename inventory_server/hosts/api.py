@@ -5,6 +5,7 @@ import io
 
 from flask import Blueprint, Response, jsonify, request
 
+from inventory_server import versions
 from inventory_server.app import get_db
 from inventory_server.auth import api_auth, load_user, scope_path
 from inventory_server.errors import ApiError
@@ -27,6 +28,17 @@ def _int_arg(name: str, default: int | None) -> int | None:
         ) from exc
 
 
+def _version_arg() -> tuple[str, str] | None:
+    given = [
+        (op, request.args[f"version_{op}"])
+        for op in versions.OPERATORS
+        if request.args.get(f"version_{op}")
+    ]
+    if len(given) > 1:
+        raise ApiError(400, "bad_parameter", _("Give at most one version_* filter"), "version")
+    return given[0] if given else None
+
+
 def filtered_hosts():
     """Run the host query described by the request's parameters."""
     db = get_db()
@@ -44,6 +56,7 @@ def filtered_hosts():
             mac=args.get("mac"),
             serial=args.get("serial"),
             software=args.get("software"),
+            version=_version_arg(),
             not_seen_days=_int_arg("not_seen_days", None),
         )
         return services.page(
@@ -110,3 +123,42 @@ def get_host_events(host_id: int):
     """Return the host's change history, newest first."""
     host = get_host_or_404(host_id)
     return jsonify(items=services.events(get_db(), host, limit=_int_arg("limit", 200)))
+
+
+@bp.get("/hosts/duplicates")
+@api_auth()
+def get_duplicates():
+    """Groups of hosts that share a serial, DMI UUID or physical MAC address."""
+    return jsonify(items=services.duplicates(get_db(), scope=scope_path(load_user())))
+
+
+@bp.post("/hosts/<int:host_id>/merge")
+@api_auth("it_officer")
+def merge_host(host_id: int):
+    """Merge the host named by ``duplicate_id`` in the JSON body into this one."""
+    keep = get_host_or_404(host_id)
+    data = request.get_json(silent=True)
+    dup_id = data.get("duplicate_id") if isinstance(data, dict) else None
+    if not isinstance(dup_id, int) or isinstance(dup_id, bool):
+        raise ApiError(
+            422, "invalid", _("duplicate_id must be a host id (an integer)"), "$.duplicate_id"
+        )
+    duplicate = get_host_or_404(dup_id)
+    db = get_db()
+    try:
+        services.merge(db, keep=keep, duplicate=duplicate)
+    except services.MergeError as exc:
+        db.rollback()
+        raise ApiError(409, "conflict", str(exc)) from exc
+    from inventory_server.users.services import audit
+
+    audit(
+        db,
+        user=load_user(),
+        action="host_merged",
+        target=str(keep.id),
+        remote_addr=request.remote_addr,
+        details={"duplicate_id": dup_id},
+    )
+    db.commit()
+    return jsonify(services.detail(db, keep))

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import Select, asc, desc, func, or_, select
 from sqlalchemy.orm import Session
 
+from inventory_server import versions
 from inventory_server.db import utcnow
 from inventory_server.models import (
     HardwareComponent,
@@ -50,6 +51,7 @@ def host_query(
     mac: str | None = None,
     serial: str | None = None,
     software: str | None = None,
+    version: tuple[str, str] | None = None,
     not_seen_days: int | None = None,
 ) -> Select:
     """Build the filtered host query; ``scope`` is the caller's unit path prefix (None = all)."""
@@ -88,18 +90,38 @@ def host_query(
         )
     if serial:
         stmt = stmt.where(Host.serial == serial)
+    if version and not software:
+        raise QueryError("a version filter needs a software name", "software")
     if software:
-        stmt = stmt.where(
-            Host.id.in_(
-                select(SoftwareInstall.host_id)
-                .join(SoftwareTitle)
-                .where(SoftwareTitle.name_key == " ".join(software.split()).lower())
-            )
-        )
+        stmt = stmt.where(Host.id.in_(_software_hosts(db, software, version)))
     if not_seen_days is not None:
         cutoff = utcnow() - dt.timedelta(days=not_seen_days)
         stmt = stmt.where(or_(Host.last_seen.is_(None), Host.last_seen < cutoff))
     return stmt
+
+
+def _title_filter(software: str):
+    key = " ".join(software.split()).lower()
+    if "*" in key:
+        escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return SoftwareTitle.name_key.like(escaped.replace("*", "%"), escape="\\")
+    return SoftwareTitle.name_key == key
+
+
+def _software_hosts(db: Session, software: str, version: tuple[str, str] | None):
+    """Hosts with a title (``*`` globs), optionally with a version satisfying ``(op, value)``."""
+    title = _title_filter(software)
+    if version is None:
+        return select(SoftwareInstall.host_id).join(SoftwareTitle).where(title)
+    op, wanted = version
+    if op not in versions.OPERATORS:
+        raise QueryError(
+            f"version operator must be one of {', '.join(versions.OPERATORS)}", "version"
+        )
+    rows = db.execute(
+        select(SoftwareInstall.host_id, SoftwareInstall.version).join(SoftwareTitle).where(title)
+    ).all()
+    return sorted({h for h, v in rows if versions.matches(v, op, wanted)}) or [-1]
 
 
 def page(
@@ -275,3 +297,102 @@ def events(db: Session, host: Host, *, limit: int = 200) -> list[dict[str, Any]]
 
 def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def duplicates(db: Session, *, scope: str | None = None) -> list[dict[str, Any]]:
+    """Return groups of active hosts that share a serial, DMI UUID or physical MAC address."""
+    base = (
+        select(Host.id)
+        .outerjoin(OrgUnit, Host.unit_id == OrgUnit.id)
+        .where(Host.status == "active")
+    )
+    if scope is not None:
+        base = base.where(OrgUnit.path.startswith(scope))
+    visible = set(db.scalars(base))
+    groups: list[dict[str, Any]] = []
+    for field, column in (("serial", Host.serial), ("dmi_uuid", Host.dmi_uuid)):
+        rows = db.execute(
+            select(column, func.count())
+            .where(Host.status == "active", column.is_not(None))
+            .group_by(column)
+            .having(func.count() > 1)
+        ).all()
+        for value, _n in rows:
+            ids = sorted(
+                set(db.scalars(select(Host.id).where(column == value, Host.status == "active")))
+                & visible
+            )
+            if len(ids) > 1:
+                groups.append({"reason": field, "value": value, "host_ids": ids})
+    rows = db.execute(
+        select(NetworkInterface.mac, func.count(func.distinct(NetworkInterface.host_id)))
+        .join(Host)
+        .where(
+            Host.status == "active",
+            NetworkInterface.mac.is_not(None),
+            NetworkInterface.virtual.is_not(True),
+        )
+        .group_by(NetworkInterface.mac)
+        .having(func.count(func.distinct(NetworkInterface.host_id)) > 1)
+    ).all()
+    for mac, _n in rows:
+        ids = sorted(
+            set(
+                db.scalars(
+                    select(NetworkInterface.host_id)
+                    .join(Host)
+                    .where(NetworkInterface.mac == mac, Host.status == "active")
+                )
+            )
+            & visible
+        )
+        if len(ids) > 1:
+            groups.append({"reason": "mac", "value": mac, "host_ids": ids})
+    return groups
+
+
+class MergeError(ValueError):
+    """A merge was refused; the message says why."""
+
+
+def merge(db: Session, *, keep: Host, duplicate: Host) -> None:
+    """Fold ``duplicate`` into ``keep``: history and credentials move, the duplicate retires.
+
+    The kept host's inventory stays (it is the one reporting); the duplicate's installs,
+    hardware and sections are removed; its history is kept under the surviving host. Commits.
+    """
+    from sqlalchemy import delete, update
+
+    from inventory_server.models import AgentCredential
+
+    if keep.id == duplicate.id:
+        raise MergeError("a host cannot be merged into itself")
+    if duplicate.status != "active" or keep.status != "active":
+        raise MergeError("only active hosts can be merged")
+    now = utcnow()
+    db.execute(update(HostEvent).where(HostEvent.host_id == duplicate.id).values(host_id=keep.id))
+    db.execute(
+        update(AgentCredential)
+        .where(AgentCredential.host_id == duplicate.id)
+        .values(host_id=keep.id)
+    )
+    for model in (SoftwareInstall, HardwareComponent, NetworkInterface, HostAddress, HostSection):
+        db.execute(delete(model).where(model.host_id == duplicate.id))
+    keep.first_seen = min(keep.first_seen, duplicate.first_seen)
+    keep.report_count += duplicate.report_count
+    keep.serial = keep.serial or duplicate.serial
+    keep.dmi_uuid = keep.dmi_uuid or duplicate.dmi_uuid
+    duplicate.status = "merged"
+    duplicate.merged_into_id = keep.id
+    duplicate.software_count = 0
+    db.add(
+        HostEvent(
+            host_id=keep.id,
+            at=now,
+            kind="merged",
+            subject=duplicate.hostname,
+            before=str(duplicate.id),
+            after=str(keep.id),
+        )
+    )
+    db.commit()
