@@ -1,0 +1,63 @@
+"""A real HTTP(S) server on a loopback port that records what the agent sends."""
+
+import gzip
+import json
+import queue
+import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ACCEPTED = {"status": "accepted", "host_id": 7, "need_full": []}
+
+
+class Recorder:
+    """Runs the server; ``answers`` are (status, body) served in order, then ACCEPTED."""
+
+    def __init__(self, tls_context: ssl.SSLContext | None = None, port: int = 0):
+        self.requests = []
+        self.answers: queue.Queue = queue.Queue()
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = gzip.decompress(raw) if self.headers.get("Content-Encoding") == "gzip" \
+                    else raw
+                recorder.requests.append({
+                    "path": self.path, "headers": dict(self.headers), "wire_bytes": len(raw),
+                    "json": json.loads(body),
+                })
+                try:
+                    status, answer = recorder.answers.get_nowait()
+                except queue.Empty:
+                    status, answer = 200, ACCEPTED
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.scheme = "http"
+        if tls_context is not None:
+            self.httpd.socket = tls_context.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Base URL of the server."""
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
