@@ -140,6 +140,15 @@ def _fill_absent(security: Security, categories) -> None:
 
 
 def _machine_id(ctx) -> Optional[str]:
+    if ctx.platform == "win32":
+        try:
+            import winreg  # Windows only
+
+            with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE,  # type: ignore[attr-defined]
+                                r"SOFTWARE\Microsoft\Cryptography") as key:
+                return str(winreg.QueryValueEx(key, "MachineGuid")[0])  # type: ignore[attr-defined]
+        except (ImportError, OSError):
+            return None
     for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
         text = (ctx.read_text(path) or "").strip()
         if text:

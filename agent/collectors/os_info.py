@@ -2,7 +2,6 @@
 
 import platform
 import shlex
-import sys
 import time
 from datetime import datetime, timezone
 from typing import Dict
@@ -39,7 +38,7 @@ def collect(ctx) -> OSInfo:
     """Describe the running operating system."""
     boot = datetime.fromtimestamp(psutil.boot_time(), tz=timezone.utc).replace(microsecond=0)
     tzname = time.strftime("%z")
-    if sys.platform.startswith("linux"):
+    if ctx.platform.startswith("linux"):
         rel = parse_os_release(ctx.read_text("/etc/os-release") or "")
         return OSInfo(
             family="linux",
@@ -54,12 +53,12 @@ def collect(ctx) -> OSInfo:
             timezone=tzname,
             locale=_linux_locale(ctx),
         )
-    if sys.platform == "win32":
+    if ctx.platform == "win32":
         release, version, _csd, _ptype = platform.win32_ver()
         edition = platform.win32_edition() if hasattr(platform, "win32_edition") else None
         return OSInfo(
             family="windows",
-            name=f"Windows {release} {edition or ''}".strip(),
+            name=f"Windows {release or ''} {edition or ''}".replace("  ", " ").strip(),
             version=version,
             distribution_id="windows",
             edition=edition,
@@ -68,7 +67,7 @@ def collect(ctx) -> OSInfo:
             boot_time=boot,
             timezone=tzname,
         )
-    family = "darwin" if sys.platform == "darwin" else "other"
+    family = "darwin" if ctx.platform == "darwin" else "other"
     return OSInfo(
         family=family,
         name=f"{platform.system()} {platform.release()}",
