@@ -1,13 +1,14 @@
 """kiemke-agent command line: enroll, once, run, show."""
 
 import argparse
-import json
 import os
 import random
 import signal
 import socket
 import sys
 import time
+
+import msgspec
 
 from agent import __version__
 from agent.config import AgentConfig, load_config, save_config
@@ -217,7 +218,8 @@ def cmd_show(args) -> int:
     except (ValueError, OSError):
         role = ""
     report = collect(role=role)
-    sys.stdout.write(json.dumps(json.loads(encode(report)), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.buffer.write(msgspec.json.format(encode(report), indent=2) + b"\n")
+    sys.stdout.flush()
     return 0
 
 

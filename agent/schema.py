@@ -168,7 +168,12 @@ class FileSystem(_Base, kw_only=True):
     device: _d(OptStr, "Source device.") = None
     fstype: _d(OptStr, "File-system type.") = None
     total_bytes: _d(OptInt, "Size, in bytes.", ge=0) = None
-    used_bytes: _d(OptInt, "Used space, in bytes.", ge=0) = None
+    used_bytes: _d(
+        OptInt,
+        "Used space, in bytes, rounded down to 1% of the size (at least 64 MiB) so that an "
+        "unchanged machine's hardware section keeps its digest.",
+        ge=0,
+    ) = None
 
 
 class Monitor(_Base, kw_only=True):
@@ -189,7 +194,10 @@ class Battery(_Base, kw_only=True):
     manufacturer: _d(OptStr, "Manufacturer.") = None
     model: _d(OptStr, "Model.") = None
     serial: _d(OptStr, "Serial number.") = None
-    percent: _d(OptFloat, "Charge, in percent.", ge=0, le=100) = None
+    percent: _d(
+        OptFloat, "Charge, in percent, rounded to a multiple of 10 (it changes every run).",
+        ge=0, le=100,
+    ) = None
     design_capacity_wh: _d(OptFloat, "Design capacity, in Wh.", ge=0) = None
     full_capacity_wh: _d(OptFloat, "Last full capacity, in Wh.", ge=0) = None
     status: _d(OptStr, "Charging, Discharging, Full, Not charging or Unknown.") = None
@@ -305,7 +313,7 @@ class AntivirusProduct(_Base, kw_only=True):
     signature_version: _d(OptStr, "Signature database version.") = None
     signature_date: _d(OptTime, "When the signatures were built or last updated (UTC).") = None
     signature_age_days: _d(
-        OptFloat, "Age of the signatures when collected, in days.", ge=0
+        OptFloat, "Age of the signatures when collected, in days (one decimal).", ge=0
     ) = None
     updater_running: _d(OptBool, "True when the signature updater runs (e.g. freshclam).") = None
     signatures_up_to_date: _d(

@@ -24,7 +24,7 @@ def collect_cpu() -> CPU:
     """Return processor counts and frequency from psutil."""
     try:
         f = psutil.cpu_freq()
-        freq = float(f.max or f.current) if f else None
+        freq = float(f.max) if f and f.max else None  # current speed changes every run
     except (OSError, NotImplementedError, AttributeError):
         freq = None
     return CPU(
@@ -33,6 +33,12 @@ def collect_cpu() -> CPU:
         threads=psutil.cpu_count(logical=True),
         max_mhz=freq or None,
     )
+
+
+def round_used(used: int, total: int) -> int:
+    """Round used space down to 1% of the size (at least 64 MiB) so deltas stay quiet."""
+    step = max(64 * 1024 * 1024, total // 100)
+    return used // step * step
 
 
 def collect(ctx) -> Hardware:
@@ -58,7 +64,7 @@ def collect(ctx) -> Hardware:
                 device=part.device or None,
                 fstype=part.fstype or None,
                 total_bytes=usage.total,
-                used_bytes=usage.used,
+                used_bytes=round_used(usage.used, usage.total),
             )
         )
     return Hardware(

@@ -88,3 +88,9 @@ def test_with_sections_fills_from_full():
     delta = report.make_delta(full, dict(full.digests))
     again = report.with_sections(delta, full, ["software", "nonsense"])
     assert again.software == full.software and again.hardware is None
+
+
+def test_two_runs_on_an_unchanged_machine_have_equal_digests():
+    a, b = report.collect(), report.collect()
+    for section in ("os", "hardware", "software"):
+        assert a.digests[section] == b.digests[section], section

@@ -1,5 +1,6 @@
 """Host firewall on Linux: ufw, firewalld, then the nftables/iptables default input policy."""
 
+import os
 import re
 from typing import Optional
 
@@ -92,7 +93,9 @@ def collect(ctx) -> Firewall:
         fw = parse_nft_ruleset(ctx.run(["nft", "list", "ruleset"], timeout=10))
         if fw:
             return fw
-    if ctx.which("iptables-save"):
+    ipt = ctx.which("iptables-save")
+    # iptables-nft shows the same kernel ruleset nft just printed: only legacy iptables adds.
+    if ipt and (not ctx.which("nft") or "nft" not in os.path.realpath(ipt)):
         fw = parse_iptables_save(ctx.run(["iptables-save", "-t", "filter"], timeout=10))
         if fw:
             return fw

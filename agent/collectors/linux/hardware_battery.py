@@ -50,7 +50,7 @@ def parse_uevent(text: str) -> Optional[Battery]:
         manufacturer=values.get("POWER_SUPPLY_MANUFACTURER") or None,
         model=values.get("POWER_SUPPLY_MODEL_NAME") or None,
         serial=(values.get("POWER_SUPPLY_SERIAL_NUMBER") or "").strip() or None,
-        percent=max(0.0, min(100.0, pct)) if pct is not None else None,
+        percent=round(max(0.0, min(100.0, pct)), -1) if pct is not None else None,
         design_capacity_wh=_wh(values, "ENERGY_FULL_DESIGN", "CHARGE_FULL_DESIGN"),
         full_capacity_wh=_wh(values, "ENERGY_FULL", "CHARGE_FULL"),
         status=values.get("POWER_SUPPLY_STATUS") or None,

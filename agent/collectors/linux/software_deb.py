@@ -1,7 +1,8 @@
 """Debian packages from dpkg's status database, with install dates from dpkg's file lists."""
 
+import re
 from datetime import datetime, timezone
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 from agent.schema import Package
 
@@ -42,14 +43,22 @@ def _size(value):
         return None
 
 
+_FIELD = re.compile(
+    r"^(Package|Status|Version|Architecture|Maintainer|Section|Origin|Installed-Size):[ \t]*(.*)$",
+    re.M,
+)
+
+
 def parse_status(text: str) -> List[Package]:
     """Return the installed packages (status ``... installed``) in a dpkg status file."""
     out = []
-    for f in iter_paragraphs(text):
+    for para in text.split("\n\n"):
+        if "installed" not in para:
+            continue
+        f = dict(_FIELD.findall(para))
         status = f.get("Status", "").split()
         if len(status) != 3 or status[2] != "installed" or not f.get("Package"):
             continue
-        section = f.get("Section") or None
         out.append(
             Package(
                 name=f["Package"],
@@ -57,12 +66,22 @@ def parse_status(text: str) -> List[Package]:
                 arch=f.get("Architecture") or None,
                 source="deb",
                 publisher=f.get("Maintainer") or None,
-                section=section,
+                section=f.get("Section") or None,
                 origin=f.get("Origin") or None,
                 size_kb=_size(f.get("Installed-Size")),
             )
         )
     return out
+
+
+def package_version(text: str, name: str) -> Optional[str]:
+    """Return the installed version of one package from dpkg's status text, or None."""
+    for pkg in parse_status(
+        "\n\n".join(p for p in text.split("\n\n") if p.startswith(f"Package: {name}\n"))
+    ):
+        if pkg.name == name:
+            return pkg.version
+    return None
 
 
 def collect(ctx) -> List[Package]:

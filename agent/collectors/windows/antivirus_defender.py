@@ -32,7 +32,7 @@ def parse_mpcomputerstatus(text: str, now: Optional[datetime] = None) -> List[An
     now = now or datetime.now(timezone.utc)
     updated = pwsh.date(data.get("AntivirusSignatureLastUpdated"))
     if updated:
-        age = round(max(0.0, (now - updated).total_seconds() / 86400), 2)
+        age = round(max(0.0, (now - updated).total_seconds() / 86400), 1)
     else:
         raw = data.get("AntivirusSignatureAge")
         age = float(raw) if isinstance(raw, (int, float)) and 0 <= raw < 65535 else None

@@ -125,7 +125,7 @@ def parse_hardware(text: str) -> Hardware:
         batteries.append(Battery(
             name=pwsh.text(b.get("DeviceID")) or pwsh.text(b.get("Name")),
             model=pwsh.text(b.get("Name")),
-            percent=float(min(100, max(0, pct))) if pct is not None else None,
+            percent=float(round(min(100, max(0, pct)), -1)) if pct is not None else None,
             design_capacity_wh=design / 1000 if design else None,  # WMI gives mWh
             full_capacity_wh=full / 1000 if full else None,
             status=_BATTERY_STATUS.get(_int(b.get("BatteryStatus")) or 0),

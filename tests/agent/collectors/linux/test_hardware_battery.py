@@ -12,7 +12,7 @@ def test_energy_based_battery():
     b = _parse("thinkpad-BAT0.uevent")
     assert b.name == "BAT0" and b.model == "5B10W13930" and b.serial == "1234"
     assert b.design_capacity_wh == 57.0 and b.full_capacity_wh == 48.31
-    assert b.percent == 86 and b.status == "Discharging" and b.technology == "Li-poly"
+    assert b.percent == 90 and b.status == "Discharging" and b.technology == "Li-poly"
 
 
 def test_charge_based_battery_uses_design_voltage():

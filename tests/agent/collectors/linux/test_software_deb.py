@@ -25,3 +25,10 @@ def test_collect_from_a_tree_dates_from_list_files(make_tree):
     pkgs = {p.name: p for p in software_deb.collect(Context(root=root))}
     assert pkgs["bash"].install_date is not None
     assert pkgs["libc6"].install_date is None
+
+
+def test_package_version():
+    text = fixture_text("linux", "dpkg", "status-excerpt")
+    assert software_deb.package_version(text, "clamav").startswith("1.")
+    assert software_deb.package_version(text, "ufw") is None  # not installed any more
+    assert software_deb.package_version(text, "nonexistent") is None

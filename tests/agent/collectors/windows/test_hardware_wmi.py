@@ -18,5 +18,5 @@ def test_laptop():
     assert (dell.vendor, dell.model, dell.serial, dell.manufacture_year) == (
         "DEL", "DELL P2422H", "CN0F4K2L1XYZ", 2021)
     assert hw.monitors[0].model is None  # internal panel without a name
-    assert hw.batteries[0].percent == 87 and hw.batteries[0].technology == "Li-ion"
+    assert hw.batteries[0].percent == 90 and hw.batteries[0].technology == "Li-ion"
     assert hw.batteries[0].status == "Not charging"
