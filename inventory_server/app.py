@@ -16,6 +16,7 @@ BLUEPRINTS = (
     "inventory_server.hosts.api:bp",
     "inventory_server.inventory.api:bp",
     "inventory_server.openapi:bp",
+    "inventory_server.admin.api:bp",
     "inventory_server.web.views:bp",
 )
 """Every blueprint, as ``module:attribute``; a resource package adds its own line here."""

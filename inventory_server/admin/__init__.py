@@ -1,0 +1,1 @@
+"""Administration: units, users, enrollment secrets, audit log, dashboard figures, catalogue."""

@@ -1,0 +1,116 @@
+"""CSV and XLSX exports of lists: UTF-8 CSV with a BOM (Excel shows Vietnamese), typed XLSX."""
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response
+
+FORMATS = ("csv", "xlsx")
+"""Export formats every list offers."""
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ExportError(ValueError):
+    """The export was asked in an unknown format."""
+
+
+def _cell(value: Any) -> Any:
+    """Return a value XLSX can store with its own type (numbers, dates, booleans, text)."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dt.datetime):
+        # Excel has no time zones: store UTC wall time without tzinfo.
+        return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+        return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def to_csv(columns: Sequence[str], headers: Sequence[str], rows: Iterable[dict]) -> bytes:
+    """Return CSV bytes: UTF-8 with a BOM, one header line, then one line per row."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(headers)
+    for row in rows:
+        out = []
+        for col in columns:
+            v = row.get(col)
+            if isinstance(v, list | tuple):
+                v = ", ".join(str(x) for x in v)
+            out.append("" if v is None else v)
+        writer.writerow(out)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def to_xlsx(
+    columns: Sequence[str], headers: Sequence[str], rows: Iterable[dict], *, title: str = "Kiemke"
+) -> bytes:
+    """Return an XLSX workbook: bold frozen header, typed cells, dates as dates."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=False)
+    ws = wb.active
+    # Sheet titles are limited to 31 characters and may not contain []:*?/\
+    ws.title = "".join(c for c in title if c not in "[]:*?/\\")[:31] or "Kiemke"
+    ws.append(list(headers))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    widths = [max(8, len(h)) for h in headers]
+    for row in rows:
+        values = [_cell(row.get(col)) for col in columns]
+        ws.append(values)
+        for i, v in enumerate(values):
+            if isinstance(v, dt.datetime):
+                widths[i] = max(widths[i], 17)
+            elif v is not None:
+                widths[i] = max(widths[i], min(60, len(str(v))))
+    for i in range(len(columns)):
+        letter = get_column_letter(i + 1)
+        for cell in ws[letter][1:]:
+            if isinstance(cell.value, dt.datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+        ws.column_dimensions[letter].width = widths[i] + 2
+    ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def export_response(
+    fmt: str,
+    name: str,
+    columns: Sequence[str],
+    rows: Iterable[dict],
+    headers: Sequence[str] | None = None,
+) -> Response:
+    """Return a download of ``rows`` as ``name``.csv or ``name``.xlsx."""
+    if fmt not in FORMATS:
+        raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    headers = list(headers or columns)
+    rows = list(rows)
+    if fmt == "csv":
+        data, mime = to_csv(columns, headers, rows), "text/csv; charset=utf-8"
+    else:
+        data, mime = to_xlsx(columns, headers, rows, title=name), XLSX_MIME
+    filename = f"{name}.{fmt}"
+    return Response(
+        data,
+        mimetype=mime,
+        headers={
+            "Content-Disposition": f"attachment; filename={quote(filename)}; "
+            f"filename*=UTF-8''{quote(filename)}"
+        },
+    )
