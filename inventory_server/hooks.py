@@ -14,8 +14,12 @@ from functools import cache
 
 log = logging.getLogger(__name__)
 
-AFTER_INGEST: list[str] = []
-INVENTORY_GROUPS: list[str] = []
+AFTER_INGEST: list[str] = [
+    "inventory_server.compliance.service:after_ingest",
+]
+INVENTORY_GROUPS: list[str] = [
+    "inventory_server.compliance.service:inventory_groups",
+]
 
 
 @cache

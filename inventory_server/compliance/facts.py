@@ -149,18 +149,27 @@ def build_facts(sections: dict[str, Any], host: dict[str, Any]) -> dict[str, Any
     return facts
 
 
+def name_key(name: str) -> str:
+    """Return the normalised package name: lower case, runs of white space as one space."""
+    return " ".join(name.split()).lower()
+
+
 def _software_facts(software: dict[str, Any]) -> dict[str, Any]:
-    """Digest the package list into a name set and a name → version map."""
+    """Digest the package list into a name set and a name → version map.
+
+    The server stores packages as rows, not in the section; it passes them here as
+    ``{"packages": [{"name", "version"}...], "count": n}``.
+    """
     packages = software.get("packages") or ()
     versions: dict[str, Any] = {}
     for package in packages:
         name = package.get("name")
         if name:
-            versions.setdefault(name.lower(), package.get("version"))
+            versions.setdefault(name_key(name), package.get("version"))
     return {
         "names": frozenset(versions),
         "versions": versions,
-        "count": len(packages),
+        "count": software.get("count", len(packages)),
         "licenses": software.get("licenses") or [],
     }
 

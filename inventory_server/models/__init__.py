@@ -1,6 +1,13 @@
 """All models; importing this package registers every table on ``Base.metadata``."""
 
 from inventory_server.db import Base
+from inventory_server.models.compliance import (  # noqa: F401 - registers the compliance tables
+    ComplianceChange,
+    ComplianceJob,
+    ComplianceResult,
+    PolicyPack,
+    PolicyParam,
+)
 from inventory_server.models.hosts import (
     AgentCredential,
     HardwareComponent,

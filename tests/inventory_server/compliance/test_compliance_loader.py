@@ -3,9 +3,9 @@
 import textwrap
 
 import pytest
-from compliance_cases import shipped
 
 from inventory_server.compliance import loader
+from tests.inventory_server.compliance.compliance_cases import shipped
 
 GOOD = textwrap.dedent(
     """\

@@ -5,9 +5,15 @@ import re
 
 import msgspec
 import pytest
-from compliance_cases import FIXTURES, NOW, engine, load_case, shipped
 
 from inventory_server.compliance import facts
+from tests.inventory_server.compliance.compliance_cases import (
+    FIXTURES,
+    NOW,
+    engine,
+    load_case,
+    shipped,
+)
 
 CHECKS = [(p.id, c.id) for p in shipped().values() for c in p.checks]
 CASES = [(pid, cid, outcome) for pid, cid in CHECKS for outcome in ("pass", "fail")]

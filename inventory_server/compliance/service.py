@@ -1,0 +1,715 @@
+"""Compliance services: packs in force, evaluating stored hosts, results with history, jobs.
+
+No Flask here: the API, the CLI, the ingest hook and tests call these functions. Packs in force
+are the shipped packs plus the ``*.yml`` files of the site policy directory (``POLICY_DIR``
+setting, else ``$KIEMKE_POLICY_DIR``, else ``<DATA_DIR>/policies``); a refused file leaves the
+version already in force in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from inventory_server.compliance import evaluator, facts, loader
+from inventory_server.compliance.i18n import _
+from inventory_server.db import utcnow
+from inventory_server.models import (
+    ComplianceChange,
+    ComplianceJob,
+    ComplianceResult,
+    Host,
+    HostSection,
+    OrgUnit,
+    PolicyPack,
+    PolicyParam,
+    SoftwareInstall,
+    SoftwareTitle,
+)
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+"""Hosts evaluated per transaction when re-evaluating many."""
+
+_IN_CHUNK = 500
+
+
+@dataclass
+class PackSet:
+    """The packs in force, compiled, with the files refused while loading them."""
+
+    packs: dict[str, loader.Pack]
+    errors: list[loader.PackError] = field(default_factory=list)
+    engine: evaluator.Engine = field(init=False)
+    sections: frozenset[str] = field(init=False)
+    digest: str = field(init=False)
+
+    def __post_init__(self):
+        self.engine = evaluator.Engine(self.packs.values())
+        self.sections = frozenset(p.split(".", 1)[0] for p in self.engine.fact_paths) - {"host"}
+        joined = "".join(f"{k}:{p.digest}" for k, p in sorted(self.packs.items()))
+        self.digest = hashlib.sha256(joined.encode()).hexdigest()
+
+    def check(self, pack_id: str, check_id: str) -> loader.Check | None:
+        """Return a check in force, or None."""
+        pack = self.packs.get(pack_id)
+        if pack is None:
+            return None
+        try:
+            return pack.check(check_id)
+        except KeyError:
+            return None
+
+
+_lock = threading.Lock()
+_cache: dict[str, Any] = {"signature": None, "set": None}
+
+
+def policy_dir(settings: dict | None = None) -> Path:
+    """Return the site policy directory for these settings."""
+    settings = settings or {}
+    configured = settings.get("POLICY_DIR") or os.environ.get("KIEMKE_POLICY_DIR")
+    if configured:
+        return Path(configured)
+    return Path(settings.get("DATA_DIR") or "./var") / "policies"
+
+
+def _signature(dirs: Sequence[Path]) -> tuple:
+    """Return what identifies the current contents of the pack directories."""
+    sig = []
+    for d in dirs:
+        if d.is_dir():
+            for p in sorted(d.iterdir()):
+                if p.suffix in (".yml", ".yaml"):
+                    st = p.stat()
+                    sig.append((str(p), st.st_mtime_ns, st.st_size))
+    return tuple(sig)
+
+
+def packs_in_force(site_dir: Path | None = None) -> PackSet:
+    """Return the packs in force (cached; reloaded when a pack file changes)."""
+    dirs = [loader.PACKS_DIR] + ([site_dir] if site_dir is not None else [])
+    sig = (tuple(map(str, dirs)), _signature(dirs))
+    with _lock:
+        if _cache["signature"] == sig:
+            return _cache["set"]
+        previous = _cache["set"].packs if _cache["set"] is not None else {}
+        packs: dict[str, loader.Pack] = {}
+        errors: list[loader.PackError] = []
+        for d in dirs:
+            if not d.is_dir():
+                continue
+            result = loader.load_directory(d, current=previous)
+            errors.extend(result.errors)
+            for pid, pack in result.packs.items():
+                if pid in packs:
+                    reason = _("pack id {id!r} already loaded from {first}").format(
+                        id=pid, first=packs[pid].source
+                    )
+                    errors.append(loader.PackError(pack.source, 1, None, reason))
+                    continue
+                packs[pid] = pack
+        for err in errors:
+            log.error("policy pack refused: %s", err)
+        pack_set = PackSet(packs, errors)
+        _cache["signature"], _cache["set"] = sig, pack_set
+        return pack_set
+
+
+# --- facts of stored hosts ----------------------------------------------------------------------
+
+
+def _chunks(items: Sequence, size: int = _IN_CHUNK) -> Iterable[Sequence]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+@dataclass
+class _Units:
+    """The org tree, loaded once per evaluation run."""
+
+    code: dict[int, str]
+    path: dict[int, str]
+    overrides: dict[str, dict[str, dict[str, Any]]]
+    params_cache: dict[int | None, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def unit_path(self, unit_id: int | None) -> list[str]:
+        """Return the codes of the unit and its ancestors, nearest first."""
+        if unit_id is None or unit_id not in self.path:
+            return []
+        ids = [int(x) for x in self.path[unit_id].strip("/").split("/") if x]
+        return [self.code[i] for i in reversed(ids) if i in self.code]
+
+
+def _load_units(db: Session) -> _Units:
+    code, path = {}, {}
+    for uid, ucode, upath in db.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.path)):
+        code[uid], path[uid] = ucode, upath
+    overrides: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for unit_id, pack_id, params in db.execute(
+        select(PolicyParam.unit_id, PolicyParam.pack_id, PolicyParam.params)
+    ):
+        if unit_id in code:
+            overrides[code[unit_id]][pack_id] = params
+    return _Units(code, path, dict(overrides))
+
+
+def load_facts(
+    db: Session, host_ids: Sequence[int], sections: frozenset[str] | None = None
+) -> dict[int, tuple[dict[str, Any], int | None]]:
+    """Return {host_id: (facts, unit_id)} for active hosts, from their stored sections.
+
+    ``sections`` limits what is read (the sections the packs use); None reads every section.
+    """
+    out: dict[int, tuple[dict[str, Any], int | None]] = {}
+    units = _load_units(db)
+    for chunk in _chunks(list(host_ids)):
+        hosts = db.execute(
+            select(
+                Host.id, Host.hostname, Host.fqdn, Host.role, Host.os_family, Host.unit_id
+            ).where(Host.id.in_(chunk), Host.status == "active")
+        ).all()
+        ids = [h.id for h in hosts]
+        stored: dict[int, dict[str, Any]] = defaultdict(dict)
+        stmt = select(HostSection.host_id, HostSection.section, HostSection.data).where(
+            HostSection.host_id.in_(ids)
+        )
+        if sections is not None:
+            stmt = stmt.where(HostSection.section.in_(sorted(sections)))
+        for host_id, name, data in db.execute(stmt):
+            stored[host_id][name] = data
+        if sections is None or "software" in sections:
+            packages: dict[int, list[dict[str, Any]]] = defaultdict(list)
+            for host_id, name, version in db.execute(
+                select(SoftwareInstall.host_id, SoftwareTitle.name_key, SoftwareInstall.version)
+                .join(SoftwareTitle, SoftwareTitle.id == SoftwareInstall.title_id)
+                .where(SoftwareInstall.host_id.in_(ids))
+            ):
+                packages[host_id].append({"name": name, "version": version})
+            for host_id in ids:
+                if "software" in stored[host_id]:
+                    data = stored[host_id]["software"]
+                    stored[host_id]["software"] = dict(data, packages=packages.get(host_id, []))
+        for h in hosts:
+            record = {
+                "id": h.id,
+                "hostname": h.hostname,
+                "fqdn": h.fqdn,
+                "role": h.role,
+                "platform": h.os_family,
+                "unit_code": units.code.get(h.unit_id),
+                "unit_path": units.unit_path(h.unit_id),
+            }
+            out[h.id] = (facts.build_facts(stored.get(h.id, {}), record), h.unit_id)
+    return out
+
+
+def _params_for(pack_set: PackSet, units: _Units, unit_id: int | None) -> dict[str, dict]:
+    cached = units.params_cache.get(unit_id)
+    if cached is None:
+        cached = evaluator.unit_params(
+            pack_set.packs.values(), units.unit_path(unit_id), units.overrides
+        )
+        units.params_cache[unit_id] = cached
+    return cached
+
+
+# --- evaluation and storage -------------------------------------------------------------------
+
+
+def store_results(
+    db: Session,
+    pack_set: PackSet,
+    host_id: int,
+    results: Iterable[evaluator.CheckResult],
+    now,
+    existing: dict[tuple[str, str], ComplianceResult] | None = None,
+) -> int:
+    """Upsert a host's results; record a change row whenever a status changes. Return changes."""
+    if existing is None:
+        existing = {
+            (r.pack_id, r.check_id): r
+            for r in db.scalars(select(ComplianceResult).where(ComplianceResult.host_id == host_id))
+        }
+    changes = 0
+    for r in results:
+        row = existing.pop((r.pack_id, r.check_id), None)
+        pack = pack_set.packs[r.pack_id]
+        if row is None:
+            db.add(
+                ComplianceResult(
+                    host_id=host_id,
+                    pack_id=r.pack_id,
+                    check_id=r.check_id,
+                    status=r.status,
+                    severity=pack.check(r.check_id).severity,
+                    evidence=r.evidence,
+                    pack_version=pack.version,
+                    since=now,
+                    evaluated_at=now,
+                )
+            )
+        elif row.status == r.status:
+            if row.evidence != r.evidence:
+                row.evidence = r.evidence
+            row.evaluated_at = now
+            row.pack_version = pack.version
+            continue
+        else:
+            before = row.status
+            row.status, row.evidence, row.since, row.evaluated_at = r.status, r.evidence, now, now
+            row.pack_version = pack.version
+            row.severity = pack.check(r.check_id).severity
+            db.add(
+                ComplianceChange(
+                    host_id=host_id,
+                    pack_id=r.pack_id,
+                    check_id=r.check_id,
+                    at=now,
+                    before=before,
+                    after=r.status,
+                    evidence=r.evidence,
+                )
+            )
+            changes += 1
+            continue
+        db.add(
+            ComplianceChange(
+                host_id=host_id,
+                pack_id=r.pack_id,
+                check_id=r.check_id,
+                at=now,
+                before=None,
+                after=r.status,
+                evidence=r.evidence,
+            )
+        )
+        changes += 1
+    for row in existing.values():  # checks no longer in force
+        db.delete(row)
+    return changes
+
+
+def evaluate_hosts(db: Session, pack_set: PackSet, host_ids: Sequence[int]) -> int:
+    """Evaluate and store the results of these hosts (the caller commits); return changes."""
+    now = utcnow()
+    when = now.timestamp()
+    units = _load_units(db)
+    host_facts = load_facts(db, host_ids, pack_set.sections)
+    existing: dict[int, dict[tuple[str, str], ComplianceResult]] = defaultdict(dict)
+    ids = list(host_facts)
+    for chunk in _chunks(ids):
+        for row in db.scalars(select(ComplianceResult).where(ComplianceResult.host_id.in_(chunk))):
+            existing[row.host_id][(row.pack_id, row.check_id)] = row
+    changes = 0
+    for host_id, (host_fact, unit_id) in host_facts.items():
+        params = _params_for(pack_set, units, unit_id)
+        results = pack_set.engine.evaluate(host_fact, params, when)
+        changes += store_results(db, pack_set, host_id, results, now, existing[host_id])
+    return changes
+
+
+def sync_packs(db: Session, pack_set: PackSet) -> bool:
+    """Record the packs in force; return True when they differ from the recorded ones."""
+    rows = {r.pack_id: r for r in db.scalars(select(PolicyPack))}
+    changed = False
+    now = utcnow()
+    for pid, pack in pack_set.packs.items():
+        row = rows.pop(pid, None)
+        if row is None:
+            db.add(
+                PolicyPack(
+                    pack_id=pid,
+                    version=pack.version,
+                    digest=pack.digest,
+                    source=pack.source[-1024:],
+                    name=pack.name,
+                    check_count=len(pack.checks),
+                    active=True,
+                    loaded_at=now,
+                )
+            )
+            changed = True
+        elif row.digest != pack.digest or not row.active:
+            row.version, row.digest, row.name = pack.version, pack.digest, pack.name
+            row.source, row.check_count, row.active = pack.source[-1024:], len(pack.checks), True
+            row.loaded_at = now
+            changed = True
+    for row in rows.values():
+        if row.active:
+            row.active = False
+            changed = True
+    if not changed:
+        return False
+    try:
+        db.commit()
+    except IntegrityError:  # another process recorded the same change first
+        db.rollback()
+        return False
+    return True
+
+
+def active_host_ids(db: Session, unit_path: str | None = None) -> list[int]:
+    """Return the ids of active hosts (below a unit path when given)."""
+    stmt = select(Host.id).where(Host.status == "active")
+    if unit_path is not None:
+        stmt = stmt.join(OrgUnit, OrgUnit.id == Host.unit_id).where(
+            OrgUnit.path.startswith(unit_path)
+        )
+    return list(db.scalars(stmt.order_by(Host.id)))
+
+
+def create_job(db: Session, reason: str) -> ComplianceJob:
+    """Create a queued re-evaluation job (committed)."""
+    job = ComplianceJob(reason=reason[:255], status="queued", created_at=utcnow())
+    db.add(job)
+    db.commit()
+    return job
+
+
+def run_job(
+    session_factory: Callable[[], Session],
+    job_id: int,
+    pack_set: PackSet,
+    host_ids: Sequence[int] | None = None,
+    unit_path: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Re-evaluate hosts in batches, recording done/total on the job row as it goes."""
+    with session_factory() as db:
+        job = db.get(ComplianceJob, job_id)
+        try:
+            ids = list(host_ids) if host_ids is not None else active_host_ids(db, unit_path)
+            job.status, job.total, job.done, job.started_at = "running", len(ids), 0, utcnow()
+            db.commit()
+            for chunk in _chunks(ids, BATCH):
+                evaluate_hosts(db, pack_set, chunk)
+                job.done += len(chunk)
+                db.commit()
+                if progress:
+                    progress(job.done, job.total)
+            job.status, job.finished_at = "done", utcnow()
+            db.commit()
+        except Exception as exc:
+            db.rollback()
+            log.exception("compliance job %s failed", job_id)
+            job = db.get(ComplianceJob, job_id)
+            job.status, job.finished_at = "failed", utcnow()
+            job.message = f"{type(exc).__name__}: {exc}"[:2000]
+            db.commit()
+
+
+def start_job(
+    session_factory: Callable[[], Session],
+    pack_set: PackSet,
+    reason: str,
+    unit_path: str | None = None,
+) -> tuple[int, threading.Thread]:
+    """Create a job and run it in a background thread; return its id and the thread."""
+    with session_factory() as db:
+        job_id = create_job(db, reason).id
+    thread = threading.Thread(
+        target=run_job,
+        kwargs={
+            "session_factory": session_factory,
+            "job_id": job_id,
+            "pack_set": pack_set,
+            "unit_path": unit_path,
+        },
+        name=f"compliance-job-{job_id}",
+        daemon=True,
+    )
+    thread.start()
+    return job_id, thread
+
+
+# --- hooks ---------------------------------------------------------------------------------------
+
+
+def _settings() -> dict:
+    try:
+        from flask import current_app, has_app_context
+
+        if has_app_context():
+            return current_app.config
+    except ImportError:  # pragma: no cover - Flask is a server dependency
+        pass
+    from inventory_server.config import load_config
+
+    return load_config()
+
+
+def after_ingest(session_factory: Callable[[], Session], host_id: int, changed: set[str]) -> None:
+    """AFTER_INGEST hook: re-evaluate the host when a section the packs read changed.
+
+    When the packs in force differ from the recorded ones, every host is re-evaluated in the
+    background (a job row shows the progress).
+    """
+    pack_set = packs_in_force(policy_dir(_settings()))
+    with session_factory() as db:
+        if sync_packs(db, pack_set):
+            start_job(session_factory, pack_set, "packs changed")
+        has_results = db.scalar(
+            select(func.count())
+            .select_from(ComplianceResult)
+            .where(ComplianceResult.host_id == host_id)
+        )
+        if has_results and not (set(changed) & pack_set.sections):
+            return
+        evaluate_hosts(db, pack_set, [host_id])
+        db.commit()
+
+
+def inventory_groups(db: Session, host_ids: list[int]) -> dict[str, list[int]]:
+    """INVENTORY_GROUPS hook: hosts failing a check go in ``policy_fail_<check_id>``."""
+    groups: dict[str, set[int]] = defaultdict(set)
+    for chunk in _chunks(host_ids):
+        for host_id, check_id in db.execute(
+            select(ComplianceResult.host_id, ComplianceResult.check_id).where(
+                ComplianceResult.status == evaluator.FAIL, ComplianceResult.host_id.in_(chunk)
+            )
+        ):
+            groups[f"policy_fail_{check_id}"].add(host_id)
+    return {name: sorted(ids) for name, ids in sorted(groups.items())}
+
+
+# --- queries for the API and the CLI --------------------------------------------------------------
+
+
+def _scoped(stmt, scope: str | None, unit_path: str | None):
+    """Restrict a statement joined to OrgUnit to the caller's scope and a unit subtree."""
+    if scope is not None:
+        stmt = stmt.where(OrgUnit.path.startswith(scope))
+    if unit_path is not None:
+        stmt = stmt.where(OrgUnit.path.startswith(unit_path))
+    return stmt
+
+
+def unit_summary(
+    db: Session, *, scope: str | None = None, unit_path: str | None = None
+) -> list[dict[str, Any]]:
+    """Per unit, rolled up its subtree: hosts, hosts failing, and check results by status."""
+    units = list(db.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.path)))
+    units = [u for u in units if scope is None or u.path.startswith(scope)]
+    if unit_path is not None:
+        units = [u for u in units if u.path.startswith(unit_path)]
+    own: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    base = select(Host.unit_id).join(OrgUnit, OrgUnit.id == Host.unit_id)
+    base = base.where(Host.status == "active")
+    for unit_id, n in db.execute(
+        _scoped(base.add_columns(func.count(Host.id)), scope, unit_path).group_by(Host.unit_id)
+    ):
+        own[unit_id]["hosts"] = n
+    joined = base.join(ComplianceResult, ComplianceResult.host_id == Host.id)
+    for unit_id, status, n in db.execute(
+        _scoped(
+            joined.add_columns(ComplianceResult.status, func.count()), scope, unit_path
+        ).group_by(Host.unit_id, ComplianceResult.status)
+    ):
+        own[unit_id][status] = n
+    for unit_id, n in db.execute(
+        _scoped(joined.add_columns(func.count(func.distinct(Host.id))), scope, unit_path)
+        .where(ComplianceResult.status == evaluator.FAIL)
+        .group_by(Host.unit_id)
+    ):
+        own[unit_id]["hosts_failing"] = n
+    for unit_id, n in db.execute(
+        _scoped(joined.add_columns(func.count(func.distinct(Host.id))), scope, unit_path).group_by(
+            Host.unit_id
+        )
+    ):
+        own[unit_id]["hosts_evaluated"] = n
+    keys = ("hosts", "hosts_evaluated", "hosts_failing", *evaluator.STATUSES)
+    out = []
+    for u in sorted(units, key=lambda u: u.path):
+        total = dict.fromkeys(keys, 0)
+        for v in units:
+            if v.path.startswith(u.path):
+                for k in keys:
+                    total[k] += own[v.id].get(k, 0)
+        decided = total[evaluator.PASS] + total[evaluator.FAIL]
+        out.append(
+            {
+                "unit": u.code,
+                "name": u.name,
+                "depth": u.path.strip("/").count("/"),
+                "hosts": total["hosts"],
+                "hosts_evaluated": total["hosts_evaluated"],
+                "hosts_failing": total["hosts_failing"],
+                "hosts_compliant": total["hosts_evaluated"] - total["hosts_failing"],
+                "checks": {s: total[s] for s in evaluator.STATUSES},
+                "pass_rate": round(total[evaluator.PASS] / decided, 4) if decided else None,
+            }
+        )
+    return out
+
+
+def check_summary(
+    db: Session, pack_set: PackSet, *, scope: str | None = None, unit_path: str | None = None
+) -> list[dict[str, Any]]:
+    """Per check in force: metadata and how many hosts pass, fail, are not applicable, err."""
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    stmt = (
+        select(ComplianceResult.pack_id, ComplianceResult.check_id, ComplianceResult.status)
+        .add_columns(func.count())
+        .join(Host, Host.id == ComplianceResult.host_id)
+        .join(OrgUnit, OrgUnit.id == Host.unit_id)
+        .where(Host.status == "active")
+    )
+    stmt = _scoped(stmt, scope, unit_path).group_by(
+        ComplianceResult.pack_id, ComplianceResult.check_id, ComplianceResult.status
+    )
+    for pack_id, check_id, status, n in db.execute(stmt):
+        counts[(pack_id, check_id)][status] = n
+    out = []
+    for pack in pack_set.packs.values():
+        for check in pack.checks:
+            c = counts.get((pack.id, check.id), {})
+            out.append(
+                {
+                    "pack": pack.id,
+                    "pack_version": pack.version,
+                    "check": check.id,
+                    "name": check.name,
+                    "severity": check.severity,
+                    "remediation": check.remediation,
+                    "references": list(check.references),
+                    "counts": {s: c.get(s, 0) for s in evaluator.STATUSES},
+                }
+            )
+    return out
+
+
+def result_rows(
+    db: Session,
+    *,
+    scope: str | None = None,
+    unit_path: str | None = None,
+    pack_id: str | None = None,
+    check_id: str | None = None,
+    status: str | None = None,
+    host_id: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Return result rows (host, unit, check, status, since, evidence) matching the filters."""
+    stmt = (
+        select(ComplianceResult, Host.hostname, OrgUnit.code)
+        .join(Host, Host.id == ComplianceResult.host_id)
+        .join(OrgUnit, OrgUnit.id == Host.unit_id)
+        .where(Host.status == "active")
+    )
+    stmt = _scoped(stmt, scope, unit_path)
+    if pack_id:
+        stmt = stmt.where(ComplianceResult.pack_id == pack_id)
+    if check_id:
+        stmt = stmt.where(ComplianceResult.check_id == check_id)
+    if status:
+        stmt = stmt.where(ComplianceResult.status == status)
+    if host_id is not None:
+        stmt = stmt.where(ComplianceResult.host_id == host_id)
+    stmt = stmt.order_by(
+        Host.hostname, Host.id, ComplianceResult.pack_id, ComplianceResult.check_id
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
+    return [
+        {
+            "host_id": r.host_id,
+            "hostname": hostname,
+            "unit": unit,
+            "pack": r.pack_id,
+            "check": r.check_id,
+            "severity": r.severity,
+            "status": r.status,
+            "since": r.since.isoformat(),
+            "evaluated_at": r.evaluated_at.isoformat(),
+            "evidence": r.evidence,
+        }
+        for r, hostname, unit in db.execute(stmt)
+    ]
+
+
+def host_history(db: Session, host_id: int, limit: int = 200) -> list[dict[str, Any]]:
+    """Return a host's status changes, newest first."""
+    rows = db.scalars(
+        select(ComplianceChange)
+        .where(ComplianceChange.host_id == host_id)
+        .order_by(ComplianceChange.at.desc(), ComplianceChange.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "pack": c.pack_id,
+            "check": c.check_id,
+            "at": c.at.isoformat(),
+            "before": c.before,
+            "after": c.after,
+            "evidence": c.evidence,
+        }
+        for c in rows
+    ]
+
+
+def set_unit_params(
+    db: Session, pack_set: PackSet, *, unit: OrgUnit, pack_id: str, params: dict[str, Any]
+) -> list[str]:
+    """Store a unit's param overrides for a pack (the caller commits); return problems."""
+    pack = pack_set.packs.get(pack_id)
+    if pack is None:
+        return [_("unknown pack {id!r}").format(id=pack_id)]
+    if not isinstance(params, dict):
+        return [_("params must be an object")]
+    problems = loader.validate_params(pack, params)
+    if problems:
+        return problems
+    row = db.scalar(
+        select(PolicyParam).where(PolicyParam.unit_id == unit.id, PolicyParam.pack_id == pack_id)
+    )
+    if not params:
+        if row is not None:
+            db.delete(row)
+        return []
+    if row is None:
+        db.add(PolicyParam(unit_id=unit.id, pack_id=pack_id, params=params, updated_at=utcnow()))
+    else:
+        row.params, row.updated_at = params, utcnow()
+    return []
+
+
+def would_fail(
+    db: Session, pack: loader.Pack, *, progress: Callable[[int, int], None] | None = None
+) -> dict[str, Any]:
+    """Evaluate one pack (not stored) on every active host: {check_id: {status: [hostnames]}}."""
+    single = PackSet({pack.id: pack})
+    units = _load_units(db)
+    ids = active_host_ids(db)
+    when = time.time()
+    out: dict[str, dict[str, list[str]]] = {c.id: defaultdict(list) for c in pack.checks}
+    for n, chunk in enumerate(_chunks(ids, BATCH)):
+        for host_id, (host_fact, unit_id) in load_facts(db, chunk, single.sections).items():
+            params = _params_for(single, units, unit_id)
+            for r in single.engine.evaluate(host_fact, params, when):
+                out[r.check_id][r.status].append(host_fact["host"]["hostname"] or str(host_id))
+        if progress:
+            progress(min((n + 1) * BATCH, len(ids)), len(ids))
+    return {"hosts": len(ids), "checks": {k: dict(v) for k, v in out.items()}}
+
+
+def delete_results(db: Session, host_id: int) -> None:
+    """Forget a host's results and history (the caller commits)."""
+    db.execute(delete(ComplianceResult).where(ComplianceResult.host_id == host_id))
+    db.execute(delete(ComplianceChange).where(ComplianceChange.host_id == host_id))

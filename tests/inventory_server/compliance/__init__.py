@@ -1,0 +1,1 @@
+"""Tests of the compliance engine, packs and server integration."""

@@ -1,0 +1,340 @@
+"""Compliance in the server: evaluation on ingest, history, API, exports, jobs, inventory, CLI."""
+
+import io
+import json
+import os
+import subprocess
+import time
+
+import msgspec
+from openpyxl import load_workbook
+from sqlalchemy import delete, inspect, select
+
+from agent.report import digests
+from agent.schema import SCHEMA_VERSION, AgentInfo, EnrollRequest, Report, encode
+from inventory_server.compliance import facts, service
+from inventory_server.db import make_engine, make_sessionmaker
+from inventory_server.migrate import downgrade, upgrade
+from inventory_server.models import ComplianceResult
+from tests.conftest import VENV_BIN
+from tests.inventory_server.compliance.compliance_cases import FIXTURES
+
+WS = "vn-workstation-baseline"
+
+
+def fixture_report(base: str = "linux-workstation", patch: dict | None = None) -> Report:
+    """Return a full report built from a compliance base fixture, with a merge patch applied."""
+    data = json.loads((FIXTURES / "base" / f"{base}.json").read_text("utf-8"))
+    sections = facts.merge_patch(data["sections"], patch or {})
+    report = msgspec.convert(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "kind": "full",
+            "agent": {"version": "0.1.0", "platform": "linux"},
+            "host": {
+                "hostname": data["host"]["hostname"],
+                "machine_id": "9f1e2d3c4b5a69788796a5b4c3d2e1f0",
+                "role": data["host"]["role"],
+            },
+            "collected_at": "2026-11-21T08:00:00Z",
+            **sections,
+        },
+        Report,
+    )
+    report.digests = digests(report)
+    return report
+
+
+STALE_AV = {"security": {"antivirus": {"signature_age_days": 5.0}}}
+
+
+def enroll(client, secret, report) -> tuple[int, str]:
+    req = EnrollRequest(
+        secret=secret,
+        host=report.host,
+        agent=AgentInfo(version="0.1.0", platform="linux"),
+    )
+    resp = client.post("/api/v1/enroll", data=encode(req), content_type="application/json")
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()["host_id"], resp.get_json()["token"]
+
+
+def send(client, token, report):
+    resp = client.post(
+        "/api/v1/reports",
+        data=encode(report),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+def api(client, token, path, method="get", **kw):
+    return getattr(client, method)(
+        "/api/v1/compliance" + path, headers={"Authorization": f"Bearer {token}"}, **kw
+    )
+
+
+def results(db_url, host_id) -> dict:
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine)() as db:
+        rows = db.scalars(select(ComplianceResult).where(ComplianceResult.host_id == host_id))
+        out = {(r.pack_id, r.check_id): r for r in rows}
+    engine.dispose()
+    return out
+
+
+def wait_job(client, token, job_id) -> dict:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        job = api(client, token, f"/jobs/{job_id}").get_json()["job"]
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError("job did not finish")
+
+
+def test_ingest_evaluates_and_records_history(client, seed, db_url):
+    report = fixture_report(patch=STALE_AV)
+    host_id, token = enroll(client, seed.secret, report)
+    send(client, token, report)
+    first = results(db_url, host_id)
+    assert first[(WS, "av_healthy")].status == "fail"
+    assert first[(WS, "firewall_enabled")].status == "pass"
+    assert first[("vn-server-baseline", "ssh_root_login_disabled")].status == "not_applicable"
+    evidence = first[(WS, "av_healthy")].evidence
+    assert evidence[0]["fact"] == "security.antivirus.signature_age_days"
+    assert evidence[0]["actual"] == 5.0
+
+    # The inventory groups failing hosts by check for remediation playbooks.
+    inv = client.get(
+        "/api/v1/ansible/inventory", headers={"Authorization": f"Bearer {seed.admin_token}"}
+    ).get_json()
+    assert inv["policy_fail_av_healthy"]["hosts"] == ["stttt-pc-017"]
+    assert "policy_fail_firewall_enabled" not in inv
+    assert "policy_fail_av_healthy" in inv["all"]["children"]
+
+    fixed = fixture_report()
+    send(client, token, fixed)
+    second = results(db_url, host_id)
+    assert second[(WS, "av_healthy")].status == "pass"
+    assert second[(WS, "av_healthy")].since >= first[(WS, "av_healthy")].since
+    body = api(client, seed.security_token, f"/hosts/{host_id}").get_json()
+    changes = [h for h in body["history"] if h["check"] == "av_healthy" and h["pack"] == WS]
+    assert [(c["before"], c["after"]) for c in changes] == [("fail", "pass"), (None, "fail")]
+    assert body["counts"]["fail"] == 0 and body["counts"]["pass"] >= 15
+
+
+def test_only_changed_fact_sections_trigger_evaluation(client, seed, db_url):
+    report = fixture_report()
+    host_id, token = enroll(client, seed.secret, report)
+    send(client, token, report)
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine)() as db:
+        db.execute(
+            delete(ComplianceResult).where(
+                ComplianceResult.host_id == host_id, ComplianceResult.check_id == "screen_lock"
+            )
+        )
+        db.commit()
+    engine.dispose()
+    # hardware is not read by any shipped pack: no re-evaluation
+    send(client, token, fixture_report(patch={"hardware": {"cpu": {"threads": 16}}}))
+    assert (WS, "screen_lock") not in results(db_url, host_id)
+    send(client, token, fixture_report(patch={"security": {"firewall": {"enabled": False}}}))
+    after = results(db_url, host_id)
+    assert after[(WS, "screen_lock")].status == "pass"
+    assert after[(WS, "firewall_enabled")].status == "fail"
+
+
+def test_api_units_checks_hosts_exports_and_scope(client, seed, db_url):
+    bad = fixture_report(patch=STALE_AV)
+    host_id, token = enroll(client, seed.secret, bad)
+    send(client, token, bad)
+    units = api(client, seed.security_token, "/units").get_json()["units"]
+    root = next(u for u in units if u["unit"] == "TINH")
+    assert root["hosts"] == 1 and root["hosts_failing"] == 1 and root["hosts_compliant"] == 0
+    assert root["checks"]["fail"] >= 1 and root["checks"]["pass"] >= 15
+    assert next(u for u in units if u["unit"] == "SO-TC")["hosts"] == 0
+
+    checks = api(client, seed.security_token, "/checks").get_json()["checks"]
+    av = next(c for c in checks if c["pack"] == WS and c["check"] == "av_healthy")
+    assert av["counts"]["fail"] == 1 and av["remediation"]["role"] == "antivirus"
+    assert av["name"]["vi"].startswith("Phần mềm phòng chống mã độc")
+
+    one = api(client, seed.security_token, f"/checks/{WS}/av_healthy?status=fail").get_json()
+    assert [h["hostname"] for h in one["hosts"]] == ["stttt-pc-017"]
+    assert api(client, seed.security_token, f"/checks/{WS}/nope").status_code == 404
+    wrong = api(client, seed.security_token, f"/checks/{WS}/av_healthy?status=broken")
+    assert wrong.status_code == 400 and wrong.get_json()["error"]["field"] == "status"
+    assert api(client, seed.security_token, "/units?unit=NOPE").status_code == 400
+
+    csv_resp = api(client, seed.security_token, "/export.csv?status=fail")
+    text = csv_resp.data.decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("hostname,unit,pack,check")
+    assert any("av_healthy" in line and "signature_age_days" in line for line in lines[1:])
+    assert all(",fail," in line for line in lines[1:])
+    xlsx = api(client, seed.security_token, "/export.xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    rows = list(sheet.values)
+    assert rows[0][:4] == ("hostname", "unit", "pack", "check")
+    assert len(rows) - 1 == len(results(db_url, host_id))
+    assert api(client, seed.security_token, "/export.pdf").status_code == 404
+
+    # scoping: an officer of another unit sees neither the host nor the root unit
+    assert api(client, seed.other_officer_token, f"/hosts/{host_id}").status_code == 404
+    theirs = api(client, seed.other_officer_token, "/units").get_json()["units"]
+    assert [u["unit"] for u in theirs] == ["SO-TC"]
+    assert (
+        api(client, seed.other_officer_token, "/export.csv")
+        .data.decode("utf-8-sig")
+        .strip()
+        .count("\n")
+        == 0
+    )
+    assert client.get("/api/v1/compliance/units").status_code == 401
+
+
+def test_params_and_background_reevaluation(client, seed, db_url):
+    bad = fixture_report(patch=STALE_AV)
+    host_id, token = enroll(client, seed.secret, bad)
+    send(client, token, bad)
+    assert api(client, seed.officer_token, "/reevaluate", "post").status_code == 403
+    resp = api(
+        client,
+        seed.security_token,
+        f"/units/TINH/params/{WS}",
+        "put",
+        json={"av_max_signature_age_days": 7},
+    )
+    assert resp.status_code == 200, resp.get_json()
+    job = wait_job(client, seed.security_token, resp.get_json()["job"])
+    assert job["status"] == "done" and job["done"] == job["total"] == 1
+    assert results(db_url, host_id)[(WS, "av_healthy")].status == "pass"
+
+    refused = api(client, seed.security_token, f"/units/TINH/params/{WS}", "put", json={"nope": 1})
+    assert refused.status_code == 422 and "nope" in refused.get_json()["error"]["message"]
+    assert (
+        api(client, seed.security_token, "/units/NOPE/params/x", "put", json={}).status_code == 404
+    )
+
+    started = api(client, seed.security_token, "/reevaluate", "post")
+    assert started.status_code == 202
+    job = wait_job(client, seed.security_token, started.get_json()["job"]["id"])
+    assert job["status"] == "done" and job["total"] == 1
+    packs = api(client, seed.security_token, "/packs").get_json()
+    assert {p["id"] for p in packs["packs"]} >= {WS, "vn-ct14-antivirus"}
+
+
+def test_site_pack_change_reevaluates_in_background(client, seed, db_url, app, tmp_path):
+    report = fixture_report()
+    host_id, token = enroll(client, seed.secret, report)
+    send(client, token, report)
+    site = service.policy_dir(app.config)
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "local.yml").write_text(
+        """\
+pack: {id: local, version: 1, name: {vi: "Quy định riêng", en: "Local rules"}}
+checks:
+  - id: local_no_telnet
+    name: {vi: "Không cài telnet", en: "No telnet"}
+    severity: medium
+    condition: none
+    rules: [{fact: software.names, op: contains, value: telnet}]
+""",
+        encoding="utf-8",
+    )
+    send(client, token, fixture_report(patch={"security": {"firewall": {"enabled": False}}}))
+    deadline = time.monotonic() + 30
+    while (("local", "local_no_telnet") not in results(db_url, host_id)) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+    assert results(db_url, host_id)[("local", "local_no_telnet")].status == "pass"
+    jobs = api(client, seed.security_token, "/jobs").get_json()["jobs"]
+    assert jobs and jobs[0]["reason"] == "packs changed"
+    # a broken edit is refused and the version in force stays
+    (site / "local.yml").write_text("pack: {id: local\n", encoding="utf-8")
+    packs = api(client, seed.security_token, "/packs").get_json()
+    assert "local" in {p["id"] for p in packs["packs"]}
+    assert packs["errors"][0]["file"].endswith("local.yml") and packs["errors"][0]["line"]
+
+
+def test_migration_downgrades_and_upgrades(db_url):
+    tables = {
+        "policy_packs",
+        "policy_params",
+        "compliance_results",
+        "compliance_changes",
+        "compliance_jobs",
+    }
+    downgrade(db_url, "0002")
+    engine = make_engine(db_url)
+    assert not tables & set(inspect(engine).get_table_names())
+    engine.dispose()
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    assert tables <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def run_cli(url, tmp_path, *args):
+    env = dict(os.environ, KIEMKE_DATABASE_URL=url, KIEMKE_DATA_DIR=str(tmp_path / "data"))
+    return subprocess.run(
+        [os.path.join(VENV_BIN, "kiemke-server"), "policy", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_policy_check_cli(sqlite_url, tmp_path):
+    from inventory_server.app import create_app
+    from tests.conftest import seed_database
+
+    seed = seed_database(sqlite_url)
+    app = create_app(
+        {"DATABASE_URL": sqlite_url, "DATA_DIR": str(tmp_path / "data"), "SECRET_KEY": "k"}
+    )
+    client = app.test_client()
+    for name, patch in (("pc-ok", {}), ("pc-stale", STALE_AV)):
+        report = fixture_report(patch=patch)
+        report.host.hostname = name
+        report.host.machine_id = f"{name:0>32}"
+        _, token = enroll(client, seed.secret, report)
+        send(client, token, report)
+    app.extensions["kiemke"]["engine"].dispose()
+
+    pack = tmp_path / "strict.yml"
+    pack.write_text(
+        """pack: {id: strict, version: 3, name: {vi: "Chặt chẽ", en: "Strict"}}
+checks:
+  - id: av_fresh_1d
+    name: {vi: "Mẫu nhận diện trong 1 ngày", en: "Signatures within a day"}
+    severity: high
+    condition: all
+    rules: [{fact: security.antivirus.signature_age_days, op: le, value: 1}]
+""",
+        encoding="utf-8",
+    )
+    out = run_cli(sqlite_url, tmp_path, "check", str(pack))
+    assert out.returncode == 0, out.stderr
+    assert "pack strict version 3, 1 checks: valid" in out.stdout
+    assert "evaluated on 2 hosts" in out.stdout
+    assert "av_fresh_1d [high]: pass 1, fail 1, not_applicable 0, error 0" in out.stdout
+    assert "    fail: pc-stale" in out.stdout and "fail: pc-ok" not in out.stdout
+
+    pack.write_text(pack.read_text("utf-8").replace("op: le", "op: lte"), encoding="utf-8")
+    bad = run_cli(sqlite_url, tmp_path, "check", str(pack))
+    assert bad.returncode == 1
+    assert f"error: {pack}:7: check av_fresh_1d:" in bad.stderr and "lte" in bad.stderr
+
+    listed = run_cli(sqlite_url, tmp_path, "list")
+    assert listed.returncode == 0 and "vn-workstation-baseline\tv1\t10 checks" in listed.stdout
+    again = run_cli(sqlite_url, tmp_path, "reevaluate")
+    assert again.returncode == 0, again.stderr
+    assert "re-evaluated 2/2 hosts" in again.stdout and "done (2/2)" in again.stdout
