@@ -15,6 +15,7 @@ BLUEPRINTS = (
     "inventory_server.reports.api:bp",
     "inventory_server.hosts.api:bp",
     "inventory_server.inventory.api:bp",
+    "inventory_server.compliance.api:bp",
     "inventory_server.openapi:bp",
     "inventory_server.admin.api:bp",
     "inventory_server.web.views:bp",
