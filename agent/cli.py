@@ -12,11 +12,12 @@ import msgspec
 
 from agent import __version__
 from agent.config import AgentConfig, load_config, save_config
-from agent.report import collect, make_delta, with_sections
+from agent.report import collect
 from agent.schema import SCHEMA_VERSION, AgentInfo, EnrollRequest, encode
-from agent.spool import Spool
 from agent.state import State
-from agent.transport import TransportError, post_json, post_with_retries
+
+# Transport and sending are imported by the commands that talk to the server, so that
+# ``kiemke-agent show`` does not pay for http.client and ssl.
 
 
 def _api(cfg: AgentConfig, path: str) -> str:
@@ -25,6 +26,8 @@ def _api(cfg: AgentConfig, path: str) -> str:
 
 def cmd_enroll(args) -> int:
     """Exchange an enrollment secret for this host's token and remember the server."""
+    from agent.transport import TransportError, post_json
+
     cfg = load_config(args.config)
     cfg.server_url = args.server
     if args.role:
@@ -58,107 +61,11 @@ def cmd_enroll(args) -> int:
     return 0
 
 
-class SpooledError(TransportError):
-    """The server was unreachable; the full report waits in the spool for the next run."""
-
-
-def _poster(cfg: AgentConfig, token: str, sleep):
-    url = _api(cfg, "/reports")
-
-    def post(body: bytes) -> dict:
-        return post_with_retries(
-            url, body, attempts=cfg.retries, base_delay=cfg.retry_base_seconds, sleep=sleep,
-            token=token, ca_file=cfg.ca_file, pin_sha256=cfg.pin_sha256,
-            timeout=cfg.timeout_seconds,
-        )
-
-    return post
-
-
-def flush_spool(spool: Spool, post) -> int:
-    """Send spooled reports oldest first; return how many the server took.
-
-    Stops (raising) at the first retryable failure so order is kept; a report the server
-    refuses as invalid is dropped, since resending it would never succeed.
-    """
-    sent = 0
-    for path in spool.items():
-        body = spool.read(path)
-        if body is None:
-            continue
-        try:
-            post(body)
-        except TransportError as exc:
-            if exc.retryable or exc.status in (0, 401, 403):
-                raise
-            print(f"kiemke-agent: spooled report {os.path.basename(path)} refused, dropped: "
-                  f"{exc}", file=sys.stderr)
-            spool.remove(path)
-            continue
-        spool.remove(path)
-        sent += 1
-    return sent
-
-
-def send_report(cfg: AgentConfig, state: State, *, force_full: bool = False, full=None,
-                sleep=time.sleep) -> dict:
-    """Collect, send a full or delta report, resend sections the server asks for; return answer.
-
-    When the server cannot be reached (after retries), the FULL report is spooled and sent,
-    oldest first, before the next report; a spooled report never depends on earlier ones.
-    """
-    token = state.token
-    if not token or not cfg.server_url:
-        raise TransportError(
-            "not enrolled: run 'kiemke-agent enroll --server URL --secret S'", status=0
-        )
-    full = full if full is not None else collect(role=cfg.role)
-    spool = Spool(os.path.join(cfg.state_dir, "spool"), max_items=cfg.spool_max)
-    post = _poster(cfg, token, sleep)
-
-    def spool_full(exc: TransportError):
-        _, dropped = spool.put(encode(full))
-        state.data["digests"] = {}  # the server's copy is unknown now: next report is full
-        state.save()
-        note = f"; {len(dropped)} oldest dropped (spool_max {cfg.spool_max})" if dropped else ""
-        raise SpooledError(f"{exc}; report spooled ({len(spool)} waiting){note}") from exc
-
-    try:
-        flushed = flush_spool(spool, post)
-    except TransportError as exc:
-        if exc.retryable:
-            spool_full(exc)
-        raise
-    runs = int(state.data.get("runs", 0))
-    last = state.data.get("digests") or {}
-    send_full = force_full or flushed > 0 or not last or runs % cfg.full_every == 0
-    report = full if send_full else make_delta(full, last)
-    try:
-        answer = post(encode(report))
-        need = [s for s in answer.get("need_full", []) if getattr(report, s, None) is None]
-        if need:
-            report = with_sections(report, full, need)
-            answer = post(encode(report))
-    except TransportError as exc:
-        if exc.retryable:
-            spool_full(exc)
-        raise
-    state.data.update(
-        runs=runs + 1,
-        digests=full.digests,
-        host_id=answer.get("host_id", state.data.get("host_id")),
-        last_report=full.collected_at.isoformat(),
-    )
-    state.save()
-    answer["sent"] = [s for s in full.digests if getattr(report, s, None) is not None]
-    answer["kind"] = report.kind
-    answer["errors"] = [e.collector for e in full.errors]
-    answer["spool_sent"] = flushed
-    return answer
-
-
 def cmd_once(args) -> int:
     """Collect and send one report."""
+    from agent.sender import send_report
+    from agent.transport import TransportError
+
     cfg = load_config(args.config)
     state = State(cfg.state_dir)
     try:
@@ -175,6 +82,9 @@ def cmd_once(args) -> int:
 
 def cmd_run(args) -> int:
     """Report every interval (with jitter so a province's agents spread out) until stopped."""
+    from agent.sender import send_report
+    from agent.transport import TransportError
+
     cfg = load_config(args.config)
     state = State(cfg.state_dir)
     stop = {"now": False}
