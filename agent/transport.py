@@ -124,7 +124,8 @@ def post_json(
             code, message = err.get("code"), err.get("message", message)
         except (ValueError, AttributeError):
             pass
-        raise TransportError(f"{url}: HTTP {status}: {message}", status, code)
+        label = f"HTTP {status} {code}" if code else f"HTTP {status}"
+        raise TransportError(f"{url}: {label}: {message}", status, code)
     try:
         return json.loads(data or b"{}")
     except ValueError as exc:
