@@ -3,8 +3,9 @@
 import platform
 import socket
 import sys
+import threading
 from datetime import datetime, timezone
-from typing import Dict, Optional, get_args, get_origin
+from typing import Dict, List, Optional, Tuple, get_args, get_origin
 
 import msgspec
 
@@ -165,6 +166,38 @@ def guess_role(report: Report) -> str:
     return "server" if chassis in SERVER_CHASSIS else "workstation"
 
 
+def _run_one(mod, ctx) -> Tuple[str, object]:
+    try:
+        if not mod.is_enabled(ctx):
+            return "absent", None
+        return "ok", mod.collect(ctx)
+    except Exception as exc:  # one failing collector never sinks the report
+        return "error", exc
+
+
+def run_collectors(mods, ctx, workers: int = 4) -> List[Tuple[str, object]]:
+    """Run collectors on a few threads (their commands overlap); results in module order."""
+    results: List[Tuple[str, object]] = [("absent", None)] * len(mods)
+    todo = list(enumerate(mods))
+    lock = threading.Lock()
+
+    def worker():
+        while True:
+            with lock:
+                if not todo:
+                    return
+                i, mod = todo.pop(0)
+            results[i] = _run_one(mod, ctx)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(workers, len(mods)))]
+    for t in threads[1:]:
+        t.start()
+    worker()  # the calling thread works too
+    for t in threads[1:]:
+        t.join()
+    return results
+
+
 def collect(ctx: Optional[Context] = None, role: str = "", only=None) -> Report:
     """Run every enabled collector and return a full report; failures go to ``errors``."""
     ctx = ctx or Context()
@@ -183,25 +216,27 @@ def collect(ctx: Optional[Context] = None, role: str = "", only=None) -> Report:
     )
     absent = set()  # security subsections whose collectors ran and found nothing to look at
     failed = set()
-    for mod in collectors.load(ctx.platform):
+    mods = [m for m in collectors.load(ctx.platform)
+            if not only or m.__name__.rsplit(".", 1)[-1] in only]
+    for mod, (outcome, value) in zip(mods, run_collectors(mods, ctx)):
         name = mod.__name__.rsplit(".", 1)[-1]
-        if only and name not in only:
+        if outcome == "absent":
+            absent.add(mod.CATEGORY)
             continue
-        try:
-            if not mod.is_enabled(ctx):
-                absent.add(mod.CATEGORY)
+        if outcome == "ok":
+            try:
+                _apply(report, mod.CATEGORY, value)
                 continue
-            value = mod.collect(ctx)
-            _apply(report, mod.CATEGORY, value)
-        except Exception as exc:  # one failing collector never sinks the report
-            failed.add(mod.CATEGORY)
-            report.errors.append(
-                CollectorError(
-                    collector=name,
-                    section=mod.CATEGORY.split(".")[0],
-                    message=f"{type(exc).__name__}: {exc}"[:2000],
-                )
+            except Exception as exc:  # a result that does not fit is that collector's error
+                value = exc
+        failed.add(mod.CATEGORY)
+        report.errors.append(
+            CollectorError(
+                collector=name,
+                section=mod.CATEGORY.split(".")[0],
+                message=f"{type(value).__name__}: {value}"[:2000],
             )
+        )
     _fill_absent(report.security, absent - failed)
     if report.security.antivirus is not None:
         report.security.antivirus = summarise_antivirus(report.security.antivirus)

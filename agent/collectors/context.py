@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from typing import List, Optional
 
 
@@ -21,6 +22,7 @@ class Context:
         self.config = config
         self._which = {}
         self._processes = None
+        self._lock = threading.Lock()
 
     def path(self, path: str) -> str:
         """Return ``path`` under the context's root (``/`` on a live system)."""
@@ -74,6 +76,10 @@ class Context:
 
     def processes(self) -> List[str]:
         """Return the names of running processes (lower case, cached for the run)."""
+        with self._lock:
+            return self._process_names()
+
+    def _process_names(self) -> List[str]:
         if self._processes is None:
             import psutil
 
