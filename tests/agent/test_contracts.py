@@ -124,3 +124,18 @@ def test_linux_report_does_not_import_windows_modules():
             "print(json.dumps(sorted(m for m in sys.modules"
             " if m.startswith('agent.collectors.windows.'))))")
     assert _run(code) == []
+
+
+def test_every_command_has_a_timeout():
+    """Every ctx.run(...) and ctx.powershell(...) in a collector passes timeout=."""
+    import ast
+
+    missing = []
+    for path in (ROOT / "agent" / "collectors").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("run", "powershell")
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "ctx"
+                    and not any(k.arg == "timeout" for k in node.keywords)):
+                missing.append(f"{path.name}:{node.lineno}")
+    assert missing == []
