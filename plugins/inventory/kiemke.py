@@ -49,7 +49,8 @@ plugin: kiemke
 url: https://kiemke.tinh.gov.vn
 """
 
-import json  # noqa: E402 - DOCUMENTATION comes first, as Ansible plugins are laid out
+import contextlib  # noqa: E402 - DOCUMENTATION comes first, as Ansible plugins are laid out
+import json  # noqa: E402
 import ssl  # noqa: E402
 import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
@@ -68,7 +69,7 @@ def fetch_inventory(url: str, token: str, *, ca_file: str | None = None,
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"url must start with http:// or https://, not {url!r}")
     endpoint = url.rstrip("/") + API_PATH
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
         endpoint, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
     )
     context = None
@@ -82,10 +83,8 @@ def fetch_inventory(url: str, token: str, *, ca_file: str | None = None,
             body = response.read()
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode("utf-8", "replace")[:300]
-        try:
+        with contextlib.suppress(ValueError, KeyError, TypeError):
             detail = json.loads(detail)["error"]["message"]
-        except (ValueError, KeyError, TypeError):
-            pass
         raise ValueError(f"{endpoint} answered {exc.code}: {detail}") from exc
     except (urllib.error.URLError, OSError) as exc:
         raise ValueError(f"cannot reach {endpoint}: {exc}") from exc

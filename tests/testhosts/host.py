@@ -11,6 +11,7 @@ take their init-script paths.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -207,10 +208,8 @@ class TestHost:
             # Killing PID 1 of the host's PID namespace kills every process in it; unshare
             # (which ignores SIGTERM while it waits) then exits, and so does the mount namespace.
             if self._init_pid:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(self._init_pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             else:
                 self._proc.kill()
             try:

@@ -59,7 +59,8 @@ class ImageError(RuntimeError):
 def cache_key() -> str:
     """Return the key naming one image: a hash of everything that shapes it."""
     text = "\n".join(
-        [SUITE, MIRROR, str(RECIPE_VERSION), *sorted(BASE_PACKAGES), "--", *(" ".join(g) for g in ROLE_PACKAGE_GROUPS)]
+        [SUITE, MIRROR, str(RECIPE_VERSION), *sorted(BASE_PACKAGES), "--",
+         *(" ".join(g) for g in ROLE_PACKAGE_GROUPS)]
     )
     return f"{SUITE}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
