@@ -17,9 +17,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,8 +57,11 @@ class PackSet:
     sections: frozenset[str] = field(init=False)
     digest: str = field(init=False)
 
+    software_names: frozenset[str] | None = field(init=False)
+
     def __post_init__(self):
         self.engine = evaluator.Engine(self.packs.values())
+        self.software_names = _software_names(self.packs.values())
         self.sections = frozenset(p.split(".", 1)[0] for p in self.engine.fact_paths) - {"host"}
         joined = "".join(f"{k}:{p.digest}" for k, p in sorted(self.packs.items()))
         self.digest = hashlib.sha256(joined.encode()).hexdigest()
@@ -72,6 +75,29 @@ class PackSet:
             return pack.check(check_id)
         except KeyError:
             return None
+
+
+def _software_names(packs: Iterable[loader.Pack]) -> frozenset[str] | None:
+    """Return the package names the rules can see, or None when a rule needs every name.
+
+    Packs that only test ``software.names contains <literal>`` (or a version by name) need
+    those installs alone, which keeps loading stored hosts cheap.
+    """
+    names: set[str] = set()
+    for pack in packs:
+        for check in pack.checks:
+            for rule in check.rules:
+                if not rule.fact.startswith("software."):
+                    continue
+                if rule.fact in ("software.count", "software.licenses"):
+                    continue
+                if rule.fact == "software.names" and rule.op == "contains" and rule.param is None:
+                    names.add(rule.value)
+                elif rule.fact.startswith("software.versions.") and rule.fact.count(".") == 2:
+                    names.add(rule.fact.split(".", 2)[2])
+                else:
+                    return None
+    return frozenset(names)
 
 
 _lock = threading.Lock()
@@ -168,11 +194,15 @@ def _load_units(db: Session) -> _Units:
 
 
 def load_facts(
-    db: Session, host_ids: Sequence[int], sections: frozenset[str] | None = None
+    db: Session,
+    host_ids: Sequence[int],
+    sections: frozenset[str] | None = None,
+    software_names: frozenset[str] | None = None,
 ) -> dict[int, tuple[dict[str, Any], int | None]]:
     """Return {host_id: (facts, unit_id)} for active hosts, from their stored sections.
 
     ``sections`` limits what is read (the sections the packs use); None reads every section.
+    ``software_names`` limits the installs read to those names; None reads them all.
     """
     out: dict[int, tuple[dict[str, Any], int | None]] = {}
     units = _load_units(db)
@@ -191,13 +221,16 @@ def load_facts(
             stmt = stmt.where(HostSection.section.in_(sorted(sections)))
         for host_id, name, data in db.execute(stmt):
             stored[host_id][name] = data
-        if sections is None or "software" in sections:
+        if (sections is None or "software" in sections) and software_names != frozenset():
             packages: dict[int, list[dict[str, Any]]] = defaultdict(list)
-            for host_id, name, version in db.execute(
+            stmt = (
                 select(SoftwareInstall.host_id, SoftwareTitle.name_key, SoftwareInstall.version)
                 .join(SoftwareTitle, SoftwareTitle.id == SoftwareInstall.title_id)
                 .where(SoftwareInstall.host_id.in_(ids))
-            ):
+            )
+            if software_names is not None:
+                stmt = stmt.where(SoftwareTitle.name_key.in_(sorted(software_names)))
+            for host_id, name, version in db.execute(stmt):
                 packages[host_id].append({"name": name, "version": version})
             for host_id in ids:
                 if "software" in stored[host_id]:
@@ -230,95 +263,139 @@ def _params_for(pack_set: PackSet, units: _Units, unit_id: int | None) -> dict[s
 # --- evaluation and storage -------------------------------------------------------------------
 
 
-def store_results(
-    db: Session,
+class _Stored(NamedTuple):
+    status: str
+    evidence: Any
+    pack_version: int
+
+
+def _existing(db: Session, host_ids: Sequence[int]) -> dict[int, dict[tuple[str, str], _Stored]]:
+    """Return the stored results of these hosts, by host and (pack, check)."""
+    out: dict[int, dict[tuple[str, str], _Stored]] = defaultdict(dict)
+    for chunk in _chunks(list(host_ids)):
+        for row in db.execute(
+            select(
+                ComplianceResult.host_id,
+                ComplianceResult.pack_id,
+                ComplianceResult.check_id,
+                ComplianceResult.status,
+                ComplianceResult.evidence,
+                ComplianceResult.pack_version,
+            ).where(ComplianceResult.host_id.in_(chunk))
+        ):
+            out[row[0]][(row[1], row[2])] = _Stored(row[3], row[4], row[5])
+    return out
+
+
+@dataclass
+class _Writes:
+    """Rows to write for a batch of hosts, flushed with a few bulk statements."""
+
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    deletes: list[tuple[int, str, str]] = field(default_factory=list)
+
+    def flush(self, db: Session) -> None:
+        """Write everything collected."""
+        # Core inserts on the tables: several times faster than the ORM's bulk path.
+        if self.inserts:
+            db.execute(insert(ComplianceResult.__table__), self.inserts)
+        if self.updates:
+            db.execute(update(ComplianceResult), self.updates)
+        if self.changes:
+            db.execute(insert(ComplianceChange.__table__), self.changes)
+        for host_id, pack_id, check_id in self.deletes:
+            db.execute(
+                delete(ComplianceResult).where(
+                    ComplianceResult.host_id == host_id,
+                    ComplianceResult.pack_id == pack_id,
+                    ComplianceResult.check_id == check_id,
+                )
+            )
+
+
+def _collect(
+    writes: _Writes,
     pack_set: PackSet,
     host_id: int,
     results: Iterable[evaluator.CheckResult],
     now,
-    existing: dict[tuple[str, str], ComplianceResult] | None = None,
+    existing: dict[tuple[str, str], _Stored],
 ) -> int:
-    """Upsert a host's results; record a change row whenever a status changes. Return changes."""
-    if existing is None:
-        existing = {
-            (r.pack_id, r.check_id): r
-            for r in db.scalars(select(ComplianceResult).where(ComplianceResult.host_id == host_id))
-        }
+    """Queue a host's result writes; a status change (or a first result) is a history row."""
     changes = 0
     for r in results:
-        row = existing.pop((r.pack_id, r.check_id), None)
+        old = existing.pop((r.pack_id, r.check_id), None)
         pack = pack_set.packs[r.pack_id]
-        if row is None:
-            db.add(
-                ComplianceResult(
-                    host_id=host_id,
-                    pack_id=r.pack_id,
-                    check_id=r.check_id,
-                    status=r.status,
-                    severity=pack.check(r.check_id).severity,
-                    evidence=r.evidence,
-                    pack_version=pack.version,
-                    since=now,
-                    evaluated_at=now,
+        if old is not None and old.status == r.status:
+            if old.evidence != r.evidence or old.pack_version != pack.version:
+                writes.updates.append(
+                    {
+                        "host_id": host_id,
+                        "pack_id": r.pack_id,
+                        "check_id": r.check_id,
+                        "evidence": r.evidence,
+                        "pack_version": pack.version,
+                    }
                 )
-            )
-        elif row.status == r.status:
-            if row.evidence != r.evidence:
-                row.evidence = r.evidence
-            row.evaluated_at = now
-            row.pack_version = pack.version
             continue
+        row = {
+            "host_id": host_id,
+            "pack_id": r.pack_id,
+            "check_id": r.check_id,
+            "status": r.status,
+            "severity": pack.check(r.check_id).severity,
+            "evidence": r.evidence,
+            "pack_version": pack.version,
+            "since": now,
+        }
+        if old is None:
+            writes.inserts.append(dict(row, evaluated_at=now))
         else:
-            before = row.status
-            row.status, row.evidence, row.since, row.evaluated_at = r.status, r.evidence, now, now
-            row.pack_version = pack.version
-            row.severity = pack.check(r.check_id).severity
-            db.add(
-                ComplianceChange(
-                    host_id=host_id,
-                    pack_id=r.pack_id,
-                    check_id=r.check_id,
-                    at=now,
-                    before=before,
-                    after=r.status,
-                    evidence=r.evidence,
-                )
-            )
-            changes += 1
-            continue
-        db.add(
-            ComplianceChange(
-                host_id=host_id,
-                pack_id=r.pack_id,
-                check_id=r.check_id,
-                at=now,
-                before=None,
-                after=r.status,
-                evidence=r.evidence,
-            )
+            writes.updates.append(row)
+        writes.changes.append(
+            {
+                "host_id": host_id,
+                "pack_id": r.pack_id,
+                "check_id": r.check_id,
+                "at": now,
+                "before": old.status if old is not None else None,
+                "after": r.status,
+                "evidence": r.evidence,
+            }
         )
         changes += 1
-    for row in existing.values():  # checks no longer in force
-        db.delete(row)
+    writes.deletes.extend((host_id, pid, cid) for pid, cid in existing)  # no longer in force
     return changes
 
 
 def evaluate_hosts(db: Session, pack_set: PackSet, host_ids: Sequence[int]) -> int:
-    """Evaluate and store the results of these hosts (the caller commits); return changes."""
+    """Evaluate and store the results of these hosts (the caller commits); return changes.
+
+    Results are written with a few bulk statements per batch; ``since`` moves only when the
+    status changes, and each change is recorded in ``compliance_changes``.
+    """
     now = utcnow()
     when = now.timestamp()
     units = _load_units(db)
-    host_facts = load_facts(db, host_ids, pack_set.sections)
-    existing: dict[int, dict[tuple[str, str], ComplianceResult]] = defaultdict(dict)
+    host_facts = load_facts(db, host_ids, pack_set.sections, pack_set.software_names)
     ids = list(host_facts)
-    for chunk in _chunks(ids):
-        for row in db.scalars(select(ComplianceResult).where(ComplianceResult.host_id.in_(chunk))):
-            existing[row.host_id][(row.pack_id, row.check_id)] = row
+    existing = _existing(db, ids)
+    writes = _Writes()
     changes = 0
     for host_id, (host_fact, unit_id) in host_facts.items():
         params = _params_for(pack_set, units, unit_id)
         results = pack_set.engine.evaluate(host_fact, params, when)
-        changes += store_results(db, pack_set, host_id, results, now, existing[host_id])
+        changes += _collect(writes, pack_set, host_id, results, now, existing[host_id])
+    writes.flush(db)
+    for chunk in _chunks(ids):
+        db.execute(
+            update(ComplianceResult)
+            .where(ComplianceResult.host_id.in_(chunk))
+            .values(evaluated_at=now)
+            .execution_options(synchronize_session=False)
+        )
     return changes
 
 
@@ -700,7 +777,9 @@ def would_fail(
     when = time.time()
     out: dict[str, dict[str, list[str]]] = {c.id: defaultdict(list) for c in pack.checks}
     for n, chunk in enumerate(_chunks(ids, BATCH)):
-        for host_id, (host_fact, unit_id) in load_facts(db, chunk, single.sections).items():
+        for host_id, (host_fact, unit_id) in load_facts(
+            db, chunk, single.sections, single.software_names
+        ).items():
             params = _params_for(single, units, unit_id)
             for r in single.engine.evaluate(host_fact, params, when):
                 out[r.check_id][r.status].append(host_fact["host"]["hostname"] or str(host_id))

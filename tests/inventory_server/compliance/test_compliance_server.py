@@ -338,3 +338,23 @@ checks:
     again = run_cli(sqlite_url, tmp_path, "reevaluate")
     assert again.returncode == 0, again.stderr
     assert "re-evaluated 2/2 hosts" in again.stdout and "done (2/2)" in again.stdout
+
+
+def test_only_the_package_names_rules_test_are_loaded():
+    shipped = service.packs_in_force()
+    assert shipped.software_names == {"ibus-unikey", "ibus-bamboo", "fcitx5-unikey", "fcitx-unikey"}
+    assert shipped.sections == {"os", "software", "security"}
+    from inventory_server.compliance import loader
+
+    pattern = loader.parse_pack(
+        """\
+pack: {id: p, version: 1, name: {vi: "Mẫu", en: "Pattern"}}
+checks:
+  - id: c
+    name: {vi: "Mẫu", en: "Pattern"}
+    severity: low
+    condition: all
+    rules: [{fact: software.names, op: matches, value: "^tele"}]
+"""
+    )
+    assert service.PackSet({"p": pattern}).software_names is None
