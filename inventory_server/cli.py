@@ -104,6 +104,11 @@ def run(host, port, workers, access_log):
         "--name",
         "kiemke-server",
     ]
+    import gunicorn
+
+    if gunicorn.version_info >= (27,):
+        # One control socket per user would be shared by every server on the machine.
+        argv.append("--no-control-socket")
     if access_log:
         argv += ["--access-logfile", "-"]
     argv.append("inventory_server.wsgi:app")
