@@ -21,6 +21,7 @@ from agent.schema import (
     Hardware,
     HostIdentity,
     Network,
+    Office,
     OSInfo,
     Report,
     Security,
@@ -140,6 +141,35 @@ def _fill_absent(security: Security, categories) -> None:
             setattr(security, parts[1], _new_value(security, parts[1]))
 
 
+_OFFICE_SUITES = (("microsoft office", "Microsoft Office"), ("microsoft 365", "Microsoft Office"),
+                  ("libreoffice", "LibreOffice"), ("wps office", "WPS Office"),
+                  ("onlyoffice", "ONLYOFFICE"))
+_MAIL_CLIENTS = (("mozilla thunderbird", "Thunderbird"), ("thunderbird", "Thunderbird"),
+                 ("microsoft outlook", "Outlook"))
+
+
+def _from_packages(security: Security, packages) -> None:
+    """Where a config collector found nothing, say what the package list shows is installed."""
+    names = [p.name.lower() for p in packages]
+
+    def find(table):
+        for needle, label in table:
+            if any(n.startswith(needle) for n in names):
+                return label
+        return None
+
+    office = security.office
+    if office is not None and not office.installed:
+        suite = find(_OFFICE_SUITES)
+        if suite:
+            security.office = Office(installed=True, suite=suite)
+    mail = security.mail
+    if mail is not None and not mail.client_installed:
+        client = find(_MAIL_CLIENTS)
+        if client:
+            mail.client_installed, mail.client = True, client
+
+
 def _machine_id(ctx) -> Optional[str]:
     if ctx.platform == "win32":
         try:
@@ -238,6 +268,7 @@ def collect(ctx: Optional[Context] = None, role: str = "", only=None) -> Report:
             )
         )
     _fill_absent(report.security, absent - failed)
+    _from_packages(report.security, report.software.packages)
     if report.security.antivirus is not None:
         report.security.antivirus = summarise_antivirus(report.security.antivirus)
     if report.os is None:

@@ -13,6 +13,8 @@ MODULES = (
     "agent.collectors.os_info",
     "agent.collectors.hardware",
     "agent.collectors.network",
+    "agent.collectors.office_libreoffice",
+    "agent.collectors.mail_thunderbird",
     # Linux
     "agent.collectors.linux.hardware_dmi",
     "agent.collectors.linux.hardware_cpuinfo",
@@ -33,8 +35,6 @@ MODULES = (
     "agent.collectors.linux.encryption_lsblk",
     "agent.collectors.linux.screenlock_dconf",
     "agent.collectors.linux.ssh_openssh",
-    "agent.collectors.linux.office_libreoffice",
-    "agent.collectors.linux.mail_thunderbird",
     "agent.collectors.linux.mail_postfix",
     # Windows (PowerShell with ConvertTo-Json; parsers tested on Linux with captured output)
     "agent.collectors.windows.hardware_wmi",

@@ -89,7 +89,8 @@ print(json.dumps({"linux": linux, "errors": [e.collector for e in r.errors],
     "lic": [l.partial_key for l in r.software.licenses], "pkgs": len(r.software.packages),
     "chassis": r.hardware.system.chassis_type, "modules": len(r.hardware.memory.modules),
     "cpu_threads": r.hardware.cpu.threads, "role": r.host.role,
-    "digests": sorted(r.digests)}))
+    "digests": sorted(r.digests), "office": r.security.office.suite,
+    "office_installed": r.security.office.installed}))
 """
 
 
@@ -103,6 +104,8 @@ def test_windows_report_from_captured_output_without_linux_modules():
     assert out["chassis"] == "notebook" and out["modules"] == 2
     assert out["cpu_threads"] >= 1  # psutil's part merged with WMI's
     assert out["role"] == "workstation"
+    # LibreOffice is in the Uninstall list though its files are not on this test machine.
+    assert out["office"] == "LibreOffice" and out["office_installed"] is True
     assert out["digests"] == sorted(["os", "hardware", "network", "software", "security"])
 
 

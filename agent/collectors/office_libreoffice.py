@@ -11,6 +11,15 @@ CATEGORY = "security.office"
 REGISTRY_DIRS = ("/usr/lib/libreoffice/share/registry", "/etc/libreoffice/registry",
                  "/opt/libreoffice/share/registry")
 PROGRAM_DIRS = ("/usr/lib/libreoffice/program", "/opt/libreoffice/program")
+WINDOWS_DIRS = ("C:/Program Files/LibreOffice", "C:/Program Files (x86)/LibreOffice")
+
+
+def _dirs(ctx):
+    """Return (registry dirs, program dirs) for the platform."""
+    if ctx.platform == "win32":
+        return ([f"{d}/share/registry" for d in WINDOWS_DIRS],
+                [f"{d}/program" for d in WINDOWS_DIRS])
+    return REGISTRY_DIRS, PROGRAM_DIRS
 OOR = "{http://openoffice.org/2001/registry}"
 FACTORIES = {
     "com.sun.star.text.TextDocument": "writer",
@@ -26,8 +35,8 @@ _WANTED = ("ooSetupFactoryDefaultFilter", "MacroSecurityLevel")
 
 
 def is_enabled(ctx) -> bool:
-    """Enabled where LibreOffice is installed."""
-    return any(ctx.exists(d) for d in PROGRAM_DIRS)
+    """Enabled where LibreOffice is installed (Linux or Windows)."""
+    return any(ctx.exists(d) for d in _dirs(ctx)[1])
 
 
 def _props(elem, path: str) -> Iterator[Tuple[str, str, Optional[str], bool]]:
@@ -116,8 +125,9 @@ def parse_version_ini(text: str) -> Optional[str]:
 
 def collect(ctx) -> Office:
     """Read the admin-layer .xcd files that set the values we report (small ones only)."""
+    registry_dirs, program_dirs = _dirs(ctx)
     texts = []
-    for d in REGISTRY_DIRS:
+    for d in registry_dirs:
         for name in ctx.listdir(d):
             if not name.endswith((".xcd", ".xcu")):
                 continue
@@ -125,8 +135,9 @@ def collect(ctx) -> Office:
             if text and len(text) <= MAX_XCD_BYTES and any(w in text for w in _WANTED):
                 texts.append(text)
     version = None
-    for d in PROGRAM_DIRS:
-        version = parse_version_ini(ctx.read_text(f"{d}/versionrc") or "")
+    for d in program_dirs:
+        name = "version.ini" if ctx.platform == "win32" else "versionrc"
+        version = parse_version_ini(ctx.read_text(f"{d}/{name}") or "")
         if version:
             break
     return build(texts, version)

@@ -2,8 +2,8 @@
 
 import pytest
 
+from agent.collectors import mail_thunderbird as tb
 from agent.collectors.context import Context
-from agent.collectors.linux import mail_thunderbird as tb
 from tests.agent.helpers import fixture_text
 
 

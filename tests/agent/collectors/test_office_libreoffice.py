@@ -1,7 +1,7 @@
 """LibreOffice admin-layer .xcd parsing: default filters, macro level, finalized."""
 
+from agent.collectors import office_libreoffice as lo
 from agent.collectors.context import Context
-from agent.collectors.linux import office_libreoffice as lo
 from tests.agent.helpers import fixture_text
 
 LOCKED = fixture_text("linux", "libreoffice", "kiemke-odf-locked.xcd")

@@ -13,12 +13,26 @@ PROGRAMS = ("/usr/bin/thunderbird", "/usr/lib/thunderbird/thunderbird", "/opt/th
 POLICY_FILES = ("/etc/thunderbird/policies/policies.json",
                 "/usr/lib/thunderbird/distribution/policies.json",
                 "/opt/thunderbird/distribution/policies.json")
+WINDOWS_PROGRAMS = ("C:/Program Files/Mozilla Thunderbird/thunderbird.exe",
+                    "C:/Program Files (x86)/Mozilla Thunderbird/thunderbird.exe")
+WINDOWS_POLICY_FILES = tuple(p.rsplit("/", 1)[0] + "/distribution/policies.json"
+                             for p in WINDOWS_PROGRAMS)
 _EMAIL = re.compile(r"[\w.+\-]+@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)")
 
 
+def _paths(ctx):
+    """Return (programs, policy files, prefs.js globs) for the platform."""
+    if ctx.platform == "win32":
+        return (WINDOWS_PROGRAMS, WINDOWS_POLICY_FILES,
+                ("C:/Users/*/AppData/Roaming/Thunderbird/Profiles/*/prefs.js",))
+    return (PROGRAMS, POLICY_FILES,
+            ("/home/*/.thunderbird/*/prefs.js", "/root/.thunderbird/*/prefs.js"))
+
+
 def is_enabled(ctx) -> bool:
-    """Enabled where Thunderbird or its policy file is present."""
-    return any(ctx.exists(p) for p in PROGRAMS + POLICY_FILES)
+    """Enabled where Thunderbird or its policy file is present (Linux or Windows)."""
+    programs, policies, _ = _paths(ctx)
+    return any(ctx.exists(p) for p in programs + policies)
 
 
 def _strings(value: Any) -> Iterable[str]:
@@ -51,21 +65,22 @@ def parse_prefs(text: str) -> List[str]:
 
 def collect(ctx) -> Mail:
     """Read the policy file and the prefs.js of every local profile."""
+    programs, policy_files, profile_globs = _paths(ctx)
     present = False
     domains = set()
-    for path in POLICY_FILES:
+    for path in policy_files:
         text = ctx.read_text(path)
         if text is not None:
             present = True
             domains.update(parse_policies(text))
-    for home in ("/home/*", "/root"):
-        for prefs in glob.glob(ctx.path(f"{home}/.thunderbird/*/prefs.js"))[:50]:
+    for pattern in profile_globs:
+        for prefs in glob.glob(ctx.path(pattern))[:50]:
             try:
                 with open(prefs, encoding="utf-8", errors="replace") as fh:
                     domains.update(parse_prefs(fh.read()))
             except OSError:
                 continue
-    installed = any(ctx.exists(p) for p in PROGRAMS)
+    installed = any(ctx.exists(p) for p in programs)
     return Mail(
         client_installed=installed,
         client="Thunderbird" if installed else None,
