@@ -46,3 +46,35 @@ def test_once_without_enrollment_fails_cleanly(tmp_path):
     out = subprocess.run([sys.executable, "-m", "agent", "once", "--config", str(conf)],
                          capture_output=True, text=True, timeout=60, check=False)
     assert out.returncode == 1 and "not enrolled" in out.stderr
+
+
+def test_run_daemon_reports_then_stops_on_sigterm(tmp_path):
+    import signal
+    import time
+
+    from agent.state import State
+    from tests.agent.server import Recorder
+
+    with Recorder() as srv:
+        state_dir = tmp_path / "state"
+        State(str(state_dir)).save_token("daemon-token")
+        conf = tmp_path / "agent.conf"
+        conf.write_text(f"[agent]\nserver_url = {srv.url}\nstate_dir = {state_dir}\n"
+                        "interval_seconds = 60\njitter_seconds = 0\n")
+        proc = subprocess.Popen([sys.executable, "-m", "agent", "run", "--now", "--config",
+                                 str(conf)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        try:
+            deadline = time.monotonic() + 30
+            while not srv.requests and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert srv.requests, "the daemon sent no report"
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, err
+    assert "report accepted (full" in out
+    assert srv.requests[0]["headers"]["Authorization"] == "Bearer daemon-token"
+    assert State(str(state_dir)).data["runs"] == 1
