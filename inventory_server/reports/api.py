@@ -1,38 +1,66 @@
-"""POST /api/v1/reports: agents send full or delta reports with their host token."""
+"""POST /api/v1/reports: agents send full or delta reports with their host token.
+
+The common case, an unchanged delta (every digest equals the stored one), is answered with two
+statements: one query that authenticates the token and reads the host's identity and section
+digests, and one UPDATE of the host row. Any report that writes sections takes the row lock and
+goes through :func:`inventory_server.reports.ingest.ingest`.
+"""
+
+import os
 
 import msgspec
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 
 from agent.schema import SCHEMA_VERSION, Report, ReportResponse, encode
 from inventory_server.app import get_db, session_factory
 from inventory_server.body import read_body
-from inventory_server.enrollment.services import host_for_token
 from inventory_server.errors import ApiError
 from inventory_server.hooks import run_after_ingest
 from inventory_server.i18n import _
 from inventory_server.models import Host
-from inventory_server.reports.ingest import ReportInvalid, ingest
+from inventory_server.reports.ingest import (
+    HostRow,
+    ReportInvalid,
+    find_host,
+    ingest,
+    touch_unchanged,
+    unchanged,
+)
 from inventory_server.validation import decode
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 _decoder = msgspec.json.Decoder(Report)
 
 
-def authenticate_host() -> Host:
-    """Return the host whose token is in the Authorization header, or raise 401."""
+@bp.record_once
+def _bench_flag(state) -> None:
+    # BENCH_ENDPOINTS is read from the environment here until the Config class declares it.
+    state.app.config.setdefault(
+        "BENCH_ENDPOINTS",
+        os.environ.get("KIEMKE_BENCH_ENDPOINTS", "").lower() in ("1", "true", "yes", "on"),
+    )
+
+
+def authenticate_host() -> HostRow:
+    """Return the host (id, identity, digests) whose token is in the header, or raise 401."""
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else ""
-    host = host_for_token(get_db(), token) if token else None
-    if host is None:
+    row = find_host(get_db().connection(), token) if token else None
+    if row is None:
         raise ApiError(401, "unauthorized", _("A valid host token is required; enroll the agent"))
-    return host
+    return row
+
+
+def _accepted(host_id: int, need_full: list[str]) -> Response:
+    body = ReportResponse(status="accepted", host_id=host_id, need_full=need_full)
+    return Response(encode(body), status=200, mimetype="application/json")
 
 
 @bp.post("/reports")
 def post_report():
     """Accept a report; answer which sections the server needs in full."""
-    host = authenticate_host()
+    found = authenticate_host()
     report = decode(read_body(), _decoder)
     if report.schema_version > SCHEMA_VERSION:
         raise ApiError(
@@ -46,14 +74,19 @@ def post_report():
             "$.schema_version",
         )
     db = get_db()
-    # Serialise concurrent reports of one host: lock its row for the transaction.
-    host = db.scalar(
-        select(Host)
-        .where(Host.id == host.id)
-        .with_for_update(of=Host)
-        .execution_options(populate_existing=True)
-    )
     try:
+        if unchanged(found, report):
+            # Nothing to store but the visit: no row lock, no section reads.
+            touch_unchanged(db.connection(), found, report)
+            db.commit()
+            return _accepted(found.id, [])
+        # Serialise concurrent reports of one host: lock its row for the transaction.
+        host = db.scalar(
+            select(Host)
+            .where(Host.id == found.id)
+            .with_for_update(of=Host)
+            .execution_options(populate_existing=True)
+        )
         need_full, changed = ingest(db, host=host, report=report)
         db.commit()
     except ReportInvalid as exc:
@@ -64,5 +97,17 @@ def post_report():
         raise
     if changed:
         run_after_ingest(session_factory(), host.id, changed)
-    body = ReportResponse(status="accepted", host_id=host.id, need_full=need_full)
-    return Response(encode(body), status=200, mimetype="application/json")
+    return _accepted(host.id, need_full)
+
+
+@bp.post("/reports/discard")
+def discard_report():
+    """Benchmark ceiling, not part of the API: authenticate, decompress, discard; 404 when off."""
+    if not current_app.config.get("BENCH_ENDPOINTS"):
+        raise ApiError(404, "not_found", _("No such resource: %(path)s", path=request.path))
+    found = authenticate_host()
+    data = read_body()
+    get_db().commit()
+    resp = _accepted(found.id, [])
+    resp.headers["X-Discarded-Bytes"] = str(len(data))
+    return resp

@@ -7,16 +7,18 @@ asks for it in full. Everything happens in one transaction: after an error nothi
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import ARRAY, String, any_, bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from agent.schema import SECTIONS, Hardware, Network, OSInfo, Report, Software
 from inventory_server.db import utcnow
 from inventory_server.models import (
+    AgentCredential,
     HardwareComponent,
     Host,
     HostAddress,
@@ -26,6 +28,7 @@ from inventory_server.models import (
     SoftwareInstall,
     SoftwareTitle,
 )
+from inventory_server.security import HOST_TOKEN_PREFIX, token_hash
 
 MAX_POSTURE_EVENTS = 50
 _CHUNK = 500
@@ -59,12 +62,114 @@ def validate(report: Report) -> None:
             raise ReportInvalid("a digest is 64 hexadecimal characters", f"$.digests.{name}")
 
 
+class HostRow(NamedTuple):
+    """What authentication reads about a host: its identity and its stored section digests."""
+
+    id: int
+    hostname: str
+    fqdn: str | None
+    machine_id: str | None
+    dmi_uuid: str | None
+    serial: str | None
+    role: str
+    digests: str | None  # "section:digest,section:digest..."
+
+
+_DIGESTS = (
+    select(func.aggregate_strings(HostSection.section + literal(":") + HostSection.digest, ","))
+    .where(HostSection.host_id == Host.id)
+    .scalar_subquery()
+)
+_FIND_HOST = (
+    select(
+        Host.id,
+        Host.hostname,
+        Host.fqdn,
+        Host.machine_id,
+        Host.dmi_uuid,
+        Host.serial,
+        Host.role,
+        _DIGESTS,
+    )
+    .join(AgentCredential, AgentCredential.host_id == Host.id)
+    .where(
+        AgentCredential.token_hash == bindparam("token_hash"),
+        AgentCredential.revoked_at.is_(None),
+        Host.status == "active",
+    )
+)
+
+
+def find_host(conn: Connection | Session, token: str) -> HostRow | None:
+    """Return the active host owning ``token`` with its section digests, in one query."""
+    if not token.startswith(HOST_TOKEN_PREFIX):
+        return None
+    row = conn.execute(_FIND_HOST, {"token_hash": token_hash(token)}).first()
+    return HostRow(*row) if row is not None else None
+
+
+def unchanged(host: HostRow, report: Report) -> bool:
+    """Return True when ingesting ``report`` would change nothing but the host's visit.
+
+    That is: every section is left out or carried with the digest the server has (or failed
+    to collect), and the identity matches. Raises ReportInvalid like :func:`ingest`.
+    """
+    validate(report)
+    ident = report.host
+    if (
+        ident.hostname != host.hostname
+        or (ident.fqdn and ident.fqdn != host.fqdn)
+        or (ident.machine_id and ident.machine_id != host.machine_id)
+        or (ident.dmi_uuid and ident.dmi_uuid != host.dmi_uuid)
+        or (ident.serial and ident.serial != host.serial)
+        or (ident.role and ident.role != host.role)
+        or not host.digests
+    ):
+        return False
+    stored = dict(item.split(":", 1) for item in host.digests.split(","))
+    failed = {e.section for e in report.errors} if report.errors else ()
+    for name in SECTIONS:
+        digest = report.digests.get(name)
+        same = digest is not None and stored.get(name) == digest
+        if not same and (getattr(report, name) is None or name not in failed):
+            return False
+    return True
+
+
+def touch_unchanged(conn: Connection, host: HostRow, report: Report) -> None:
+    """Record the visit of an unchanged report: last seen, report count, agent version.
+
+    On PostgreSQL the commit does not wait for the WAL flush: a crash may lose only this visit.
+    """
+    now = utcnow()
+    values = {
+        "last_seen": now,
+        "report_count": Host.report_count + 1,
+        "agent_version": report.agent.version,
+    }
+    if report.kind == "full":
+        values["last_full_at"] = now
+    stmt = update(Host).where(Host.id == host.id).values(values)
+    if conn.dialect.name == "postgresql":
+        # set_config(..., true) is SET LOCAL, folded into the UPDATE to save a round trip.
+        stmt = stmt.where(_ASYNC_COMMIT.is_not(None))
+    conn.execute(stmt)
+
+
+_ASYNC_COMMIT = func.set_config("synchronous_commit", "off", True)
+
+
 def ingest(db: Session, *, host: Host, report: Report) -> tuple[list[str], set[str]]:
     """Store ``report`` for ``host``; return (sections needed in full, sections changed).
 
     The caller commits.
     """
     validate(report)
+    with db.no_autoflush:  # the host row is written once, at commit, not after every statement
+        return _ingest(db, host, report)
+
+
+def _ingest(db: Session, host: Host, report: Report) -> tuple[list[str], set[str]]:
     now = utcnow()
     stored = {
         row.section: row
@@ -219,20 +324,24 @@ def _component_label(row) -> str:
 
 
 def _apply_hardware(db: Session, host: Host, hw: Hardware, *, first: bool, now) -> dict:
-    old = [
-        {
-            "kind": c.kind,
-            "name": c.name,
-            "model": c.model,
-            "serial": c.serial,
-            "size_bytes": c.size_bytes,
-        }
-        for c in db.scalars(select(HardwareComponent).where(HardwareComponent.host_id == host.id))
-    ]
+    conn = db.connection()
+    hc = HardwareComponent
+    old = (
+        []
+        if first
+        else [
+            r._asdict()
+            for r in conn.execute(
+                select(hc.kind, hc.name, hc.model, hc.serial, hc.size_bytes).where(
+                    hc.host_id == host.id
+                )
+            )
+        ]
+    )
     new = _hw_rows(host.id, hw)
-    db.execute(delete(HardwareComponent).where(HardwareComponent.host_id == host.id))
+    conn.execute(delete(hc).where(hc.host_id == host.id))
     if new:
-        db.execute(insert(HardwareComponent), new)
+        conn.execute(insert(hc.__table__), new)
     if not first:
         before = {_component_label(r) for r in old}
         after = {_component_label(r) for r in new}
@@ -268,7 +377,7 @@ def _apply_hardware(db: Session, host: Host, hw: Hardware, *, first: bool, now) 
                 }
             )
         if events:
-            db.execute(insert(HostEvent), events)
+            _insert_rows(db, HostEvent, events)
     s = hw.system
     host.vendor = (s.vendor or "")[:255] or None
     host.model = (s.model or "")[:255] or None
@@ -280,8 +389,9 @@ def _apply_hardware(db: Session, host: Host, hw: Hardware, *, first: bool, now) 
 
 
 def _apply_network(db: Session, host: Host, net: Network, *, first: bool, now) -> dict:
-    db.execute(delete(NetworkInterface).where(NetworkInterface.host_id == host.id))
-    db.execute(delete(HostAddress).where(HostAddress.host_id == host.id))
+    conn = db.connection()
+    conn.execute(delete(NetworkInterface).where(NetworkInterface.host_id == host.id))
+    conn.execute(delete(HostAddress).where(HostAddress.host_id == host.id))
     ifaces, addrs = [], []
     for i in net.interfaces:
         ifaces.append(
@@ -302,9 +412,9 @@ def _apply_network(db: Session, host: Host, net: Network, *, first: bool, now) -
                 {"host_id": host.id, "address": a.split("/")[0][:64], "interface": i.name[:128]}
             )
     if ifaces:
-        db.execute(insert(NetworkInterface), ifaces)
+        conn.execute(insert(NetworkInterface.__table__), ifaces)
     if addrs:
-        db.execute(insert(HostAddress), addrs)
+        conn.execute(insert(HostAddress.__table__), addrs)
     return _builtins(net)
 
 
@@ -317,20 +427,27 @@ def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
         yield items[i : i + size]
 
 
+_TITLES_ANY = select(SoftwareTitle.name_key, SoftwareTitle.id).where(
+    SoftwareTitle.name_key == any_(bindparam("keys", type_=ARRAY(String)))
+)
+
+
+def _lookup_titles(db: Session, keys: list[str]) -> dict[str, int]:
+    conn = db.connection()
+    if conn.dialect.name == "postgresql":
+        # One statement with an array parameter instead of hundreds of IN parameters.
+        return dict(conn.execute(_TITLES_ANY, {"keys": keys}).all())
+    ids: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        stmt = select(SoftwareTitle.name_key, SoftwareTitle.id)
+        ids.update(conn.execute(stmt.where(SoftwareTitle.name_key.in_(chunk))).all())
+    return ids
+
+
 def _title_ids(db: Session, packages: dict[str, Any]) -> dict[str, int]:
     """Return name_key → title id, creating missing titles (safe under concurrency)."""
     keys = list(packages)
-    ids: dict[str, int] = {}
-    for chunk in _chunks(keys):
-        ids.update(
-            db.execute(
-                select(SoftwareTitle.name_key, SoftwareTitle.id).where(
-                    SoftwareTitle.name_key.in_(chunk)
-                )
-            )
-            
-            .all()
-        )
+    ids = _lookup_titles(db, keys)
     missing = [k for k in keys if k not in ids]
     if missing:
         dialect = db.get_bind().dialect.name
@@ -345,18 +462,10 @@ def _title_ids(db: Session, packages: dict[str, Any]) -> dict[str, int]:
             }
             for k in missing
         ]
+        conn = db.connection()
         for chunk in _chunks(rows):
-            db.execute(ins.on_conflict_do_nothing(index_elements=["name_key"]), chunk)
-        for chunk in _chunks(missing):
-            ids.update(
-                db.execute(
-                    select(SoftwareTitle.name_key, SoftwareTitle.id).where(
-                        SoftwareTitle.name_key.in_(chunk)
-                    )
-                )
-                
-                .all()
-            )
+            conn.execute(ins.on_conflict_do_nothing(index_elements=["name_key"]), chunk)
+        ids.update(_lookup_titles(db, missing))
     return ids
 
 
@@ -370,7 +479,7 @@ def _apply_software(db: Session, host: Host, sw: Software, *, first: bool, now) 
     title_ids = _title_ids(db, by_name)
     existing = {
         (r.title_id, r.source, r.arch): r
-        for r in db.execute(
+        for r in db.connection().execute(
             select(
                 SoftwareInstall.id,
                 SoftwareInstall.title_id,
@@ -450,9 +559,7 @@ def _apply_software(db: Session, host: Host, sw: Software, *, first: bool, now) 
                     select(SoftwareTitle.id, SoftwareTitle.name).where(
                         SoftwareTitle.id.in_(gone_titles)
                     )
-                )
-                
-                .all()
+                ).all()
             )
         for chunk in _chunks([r.id for r in removed]):
             db.execute(delete(SoftwareInstall).where(SoftwareInstall.id.in_(chunk)))
@@ -466,14 +573,35 @@ def _apply_software(db: Session, host: Host, sw: Software, *, first: bool, now) 
             }
             for r in removed
         )
-    for chunk in _chunks(inserts, 1000):
-        db.execute(insert(SoftwareInstall), chunk)
+    _insert_rows(db, SoftwareInstall, inserts)
     if updates:
         db.execute(update(SoftwareInstall), updates)
-    for chunk in _chunks(events, 1000):
-        db.execute(insert(HostEvent), chunk)
+    _insert_rows(db, HostEvent, events)
     host.software_count = len(incoming)
-    return {"count": len(incoming), "licenses": _builtins(sw).get("licenses", [])}
+    return {"count": len(incoming), "licenses": [_builtins(x) for x in sw.licenses]}
+
+
+def _insert_rows(db: Session, model, rows: list[dict]) -> None:
+    """Insert plain rows (no JSON columns): COPY on PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    for r in rows:
+        if len(r) != len(columns):  # rows of one batch may omit different optional keys
+            columns = list(dict.fromkeys(k for r in rows for k in r))
+            break
+    conn = db.connection()
+    if conn.dialect.name != "postgresql":
+        full = [{c: r.get(c) for c in columns} for r in rows]
+        for chunk in _chunks(full, 1000):
+            conn.execute(insert(model.__table__), chunk)
+        return
+    cursor = conn.connection.driver_connection.cursor()
+    names = ", ".join(columns)
+    with cursor.copy(f"COPY {model.__tablename__} ({names}) FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row([r.get(c) for c in columns])
+    cursor.close()
 
 
 def _naive(value: dt.datetime | None):
@@ -513,7 +641,7 @@ def _posture_events(db: Session, host: Host, before: dict, after: dict, now) -> 
         if len(events) >= MAX_POSTURE_EVENTS:
             break
     if events:
-        db.execute(insert(HostEvent), events)
+        _insert_rows(db, HostEvent, events)
 
 
 APPLY = {

@@ -1,0 +1,1 @@
+"""Shared helpers of the benchmarks: real package lists, report builders, PostgreSQL, server."""

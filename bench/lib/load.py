@@ -1,0 +1,129 @@
+"""Load generator: client processes posting pre-built bodies over keep-alive HTTP connections.
+
+Bodies are built before the processes fork, so a client only sends bytes and reads answers; each
+client process uses one ``http.client`` connection (reopened when the server closes it).
+"""
+
+import http.client
+import multiprocessing as mp
+import os
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+_ITEMS: list[tuple[str, bytes]] = []  # (token, body), shared with forked clients
+
+
+@dataclass
+class Result:
+    """What a phase measured, summed over the client processes."""
+
+    ok: int = 0
+    errors: dict[int, int] = field(default_factory=dict)
+    error_sample: str = ""
+    elapsed: float = 0.0
+    client_cpu: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        """Successful requests per second."""
+        return self.ok / self.elapsed if self.elapsed else 0.0
+
+    def percentile(self, q: float) -> float:
+        """Return the ``q`` quantile of the latencies, in milliseconds."""
+        if not self.latencies:
+            return 0.0
+        xs = sorted(self.latencies)
+        return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
+
+
+def _client(url, path, indices, loop, start_at, deadline, queue):
+    u = urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+    ok, errors, sample, lat = 0, {}, "", []
+    while time.time() < start_at:
+        time.sleep(0.001)
+    t0 = os.times()
+    pos = 0
+    n = len(indices)
+    while n and (pos < n or loop):
+        now = time.time()
+        if deadline and now >= deadline:
+            break
+        token, body = _ITEMS[indices[pos % n]]
+        pos += 1
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Content-Encoding": "gzip",
+        }
+        t = time.perf_counter()
+        try:
+            conn.request("POST", path, body, headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            status = resp.status
+            if resp.will_close:
+                conn.close()
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            status, data = 0, str(exc).encode()
+        lat.append(time.perf_counter() - t)
+        if status == 200:
+            ok += 1
+        else:
+            errors[status] = errors.get(status, 0) + 1
+            sample = sample or f"{status}: {data[:300]!r}"
+    t1 = os.times()
+    queue.put(
+        {
+            "ok": ok,
+            "errors": errors,
+            "sample": sample,
+            "end": time.time(),
+            "cpu": (t1.user - t0.user) + (t1.system - t0.system),
+            "lat": lat[:: max(1, len(lat) // 5000)],
+        }
+    )
+
+
+def run(
+    url: str,
+    path: str,
+    items: list[tuple[str, bytes]],
+    *,
+    clients: int,
+    seconds: float | None = None,
+) -> Result:
+    """Post every item once (``seconds`` None) or cycle through them for ``seconds``."""
+    global _ITEMS
+    _ITEMS = items
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    start_at = time.time() + 0.3
+    deadline = start_at + seconds if seconds else None
+    procs = []
+    for c in range(clients):
+        indices = list(range(c, len(items), clients))
+        p = ctx.Process(
+            target=_client,
+            args=(url, path, indices, seconds is not None, start_at, deadline, queue),
+        )
+        p.start()
+        procs.append(p)
+    res = Result()
+    ends = []
+    for _ in procs:
+        r = queue.get()
+        res.ok += r["ok"]
+        for k, v in r["errors"].items():
+            res.errors[k] = res.errors.get(k, 0) + v
+        res.error_sample = res.error_sample or r["sample"]
+        res.client_cpu += r["cpu"]
+        res.latencies.extend(r["lat"])
+        ends.append(r["end"])
+    for p in procs:
+        p.join()
+    res.elapsed = max(ends) - start_at
+    return res
