@@ -2,7 +2,6 @@
 
 import argparse
 import os
-import random
 import signal
 import socket
 import sys
@@ -94,6 +93,8 @@ def cmd_run(args) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    import random
+
     rng = random.Random(f"{socket.gethostname()}-{os.getpid()}")  # noqa: S311 - spread only
     delay = rng.uniform(0, cfg.jitter_seconds) if not args.now else 0.0
 

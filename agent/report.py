@@ -153,8 +153,10 @@ def _from_packages(security: Security, packages) -> None:
     names = [p.name.lower() for p in packages]
 
     def find(table):
+        needles = tuple(needle for needle, _ in table)
+        hits = [n for n in names if n.startswith(needles)]
         for needle, label in table:
-            if any(n.startswith(needle) for n in names):
+            if any(n.startswith(needle) for n in hits):
                 return label
         return None
 

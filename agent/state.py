@@ -1,6 +1,5 @@
 """The agent's state directory: its host token (mode 0600) and what it last sent."""
 
-import json
 import os
 from typing import Dict, Optional
 
@@ -13,6 +12,8 @@ class State:
         self.token_path = os.path.join(state_dir, "token")
         self.state_path = os.path.join(state_dir, "state.json")
         self.data: Dict = {}
+        import json  # not needed by ``show``; imported on use
+
         try:
             with open(self.state_path, encoding="utf-8") as fh:
                 self.data = json.load(fh)
@@ -43,6 +44,8 @@ class State:
 
     def save(self) -> None:
         """Write state.json atomically."""
+        import json
+
         self._ensure_dir()
         tmp = self.state_path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as fh:

@@ -1,11 +1,25 @@
 """The context collectors gather raw text through, so parsers stay pure and testable."""
 
 import os
-import shutil
 import subprocess
 import sys
 import threading
 from typing import List, Optional
+
+
+def _which(name: str) -> Optional[str]:
+    """shutil.which without importing shutil (it pulls in bz2, lzma and zlib at start-up)."""
+    exts = [""]
+    if sys.platform == "win32":
+        exts = os.environ.get("PATHEXT", ".COM;.EXE;.BAT;.CMD").lower().split(";")
+        if os.path.splitext(name)[1].lower() in exts:
+            exts = [""]
+    for directory in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        for ext in exts:
+            path = os.path.join(directory, name + ext)
+            if os.path.isfile(path) and os.access(path, os.X_OK):
+                return path
+    return None
 
 
 class CommandError(RuntimeError):
@@ -33,7 +47,7 @@ class Context:
     def which(self, name: str) -> Optional[str]:
         """Return the full path of a program on PATH, or None."""
         if name not in self._which:
-            self._which[name] = shutil.which(name)
+            self._which[name] = _which(name)
         return self._which[name]
 
     def exists(self, path: str) -> bool:

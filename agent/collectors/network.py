@@ -1,6 +1,5 @@
 """Network interfaces with MAC and IP addresses through psutil (all platforms)."""
 
-import ipaddress
 import socket
 
 import psutil
@@ -22,6 +21,7 @@ def is_enabled(ctx) -> bool:
 def _prefix(netmask):
     if not netmask:
         return None
+    import ipaddress  # imported on use: most runs need it, but not every start-up path
     try:
         return ipaddress.ip_network(f"0.0.0.0/{netmask}").prefixlen
     except ValueError:

@@ -1,7 +1,6 @@
 """LibreOffice: default save formats and macro security from the shared (admin) .xcd layer."""
 
 import re
-import xml.etree.ElementTree as ET
 from typing import Iterator, List, Optional, Tuple
 
 from agent.schema import Office
@@ -55,6 +54,8 @@ def _props(elem, path: str) -> Iterator[Tuple[str, str, Optional[str], bool]]:
 
 def parse_xcd(text: str) -> List[Tuple[str, str, Optional[str], bool]]:
     """Return (node path, property, value, finalized) for the properties an .xcd/.xcu sets."""
+    import xml.etree.ElementTree as ET  # only when an admin layer exists: keeps start-up fast
+
     root = ET.fromstring(text)  # noqa: S314 - local files written by root, not network input
     out: List[Tuple[str, str, Optional[str], bool]] = []
 

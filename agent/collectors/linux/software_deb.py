@@ -90,10 +90,14 @@ def collect(ctx) -> List[Package]:
     if text is None:
         raise OSError(f"cannot read {STATUS_FILE}")
     packages = parse_status(text)
+    lists = set(ctx.listdir(INFO_DIR))  # one directory read instead of a failed stat each
     for p in packages:
-        ts = ctx.mtime(f"{INFO_DIR}/{p.name}:{p.arch}.list") or ctx.mtime(
-            f"{INFO_DIR}/{p.name}.list"
-        )
+        name = f"{p.name}:{p.arch}.list"
+        if name not in lists:
+            name = f"{p.name}.list"
+            if name not in lists:
+                continue
+        ts = ctx.mtime(f"{INFO_DIR}/{name}")
         if ts:
             p.install_date = datetime.fromtimestamp(int(ts), tz=timezone.utc)
     return packages
