@@ -32,3 +32,38 @@ def test_package_version():
     assert software_deb.package_version(text, "clamav").startswith("1.")
     assert software_deb.package_version(text, "ufw") is None  # not installed any more
     assert software_deb.package_version(text, "nonexistent") is None
+
+
+CHROME = """Package: google-chrome-stable
+Status: install ok installed
+Priority: optional
+Section: web
+Installed-Size: 347152
+Maintainer: Chrome Linux Team <chromium-dev@chromium.org>
+Architecture: amd64
+Version: 120.0.6099.109-1
+Description: The web browser from Google
+"""
+
+
+def test_third_party_origin_from_apt_lists(make_tree):
+    from tests.agent.helpers import FIXTURES
+
+    lists = FIXTURES / "linux" / "apt" / "lists"
+    files = {f"var/lib/apt/lists/{p.name}": p.read_text() for p in lists.iterdir()}
+    files["var/lib/dpkg/status"] = fixture_text("linux", "dpkg", "status-excerpt") + "\n" + CHROME
+    pkgs = {p.name: p for p in software_deb.collect(Context(root=make_tree(files)))}
+    assert pkgs["google-chrome-stable"].origin == "Google LLC"
+    assert pkgs["bash"].origin is None  # from the distribution (its lists are not read)
+
+
+def test_release_and_index_parsers():
+    from tests.agent.helpers import FIXTURES
+
+    lists = FIXTURES / "linux" / "apt" / "lists"
+    debian = (lists / "deb.debian.org_debian_dists_bookworm-updates_InRelease").read_text()
+    assert software_deb.parse_release(debian) == "Debian"
+    index = (lists / "dl.google.com_linux_chrome_deb_dists_stable_main_binary-amd64_Packages"
+             ).read_text()
+    assert software_deb.parse_packages_index(index) == [
+        ("google-chrome-beta", "121.0.6167.16-1"), ("google-chrome-stable", "120.0.6099.109-1")]
