@@ -561,7 +561,19 @@ def schema_text() -> str:
     """Return the JSON Schema as the text committed in schema/report.schema.json."""
     import json
 
-    return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    def canonical(node):
+        # anyOf order differs between msgspec releases; sort it so the file is stable.
+        if isinstance(node, dict):
+            out = {k: canonical(v) for k, v in node.items()}
+            if isinstance(out.get("anyOf"), list):
+                out["anyOf"] = sorted(out["anyOf"], key=lambda x: json.dumps(x, sort_keys=True))
+            return out
+        if isinstance(node, list):
+            return [canonical(v) for v in node]
+        return node
+
+    text = json.dumps(canonical(json_schema()), indent=2, sort_keys=True, ensure_ascii=False)
+    return text + "\n"
 
 
 def json_schema() -> dict:

@@ -2,7 +2,7 @@
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from agent import report as rep
 from agent.collectors.windows import (
@@ -19,9 +19,10 @@ from agent.collectors.windows import (
     updates_windowsupdate,
 )
 from agent.schema import Interface, Network, encode
+
 from tests.agent.helpers import FIXTURES, ReplayContext, fixture_text
 
-WHEN = datetime(2024, 1, 15, 2, 0, tzinfo=UTC)
+WHEN = datetime(2024, 1, 15, 2, 0, tzinfo=timezone.utc)
 
 
 def windows_scripts():

@@ -6,6 +6,7 @@ import queue
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Optional
 
 ACCEPTED = {"status": "accepted", "host_id": 7, "need_full": []}
 
@@ -13,7 +14,7 @@ ACCEPTED = {"status": "accepted", "host_id": 7, "need_full": []}
 class Recorder:
     """Runs the server; ``answers`` are (status, body) served in order, then ACCEPTED."""
 
-    def __init__(self, tls_context: ssl.SSLContext | None = None, port: int = 0):
+    def __init__(self, tls_context: "Optional[ssl.SSLContext]" = None, port: int = 0):
         self.requests = []
         self.answers: queue.Queue = queue.Queue()
         recorder = self

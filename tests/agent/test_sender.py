@@ -1,10 +1,9 @@
 """send_report against a real loopback server: full, delta, need_full, spool and replay."""
 
 import socket
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
-
 from agent import sender as cli
 from agent.config import AgentConfig
 from agent.report import digests
@@ -19,6 +18,7 @@ from agent.schema import (
     encode,
 )
 from agent.state import State
+
 from tests.agent.server import Recorder
 
 
@@ -27,7 +27,7 @@ def _report(packages=("bash",), when=0) -> Report:
         schema_version=SCHEMA_VERSION,
         agent=AgentInfo(version="0.1.0", platform="linux"),
         host=HostIdentity(hostname="pc-01"),
-        collected_at=datetime(2024, 1, 1, 0, when, tzinfo=UTC),
+        collected_at=datetime(2024, 1, 1, 0, when, tzinfo=timezone.utc),
         software=Software(packages=[Package(name=n, source="deb") for n in packages]),
         security=Security(),
     )

@@ -1,9 +1,10 @@
 """ClamAV database headers and detection from a file tree."""
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from agent.collectors.context import Context
 from agent.collectors.linux import antivirus_clamav
+
 from tests.agent.helpers import fixture_path
 
 
@@ -18,7 +19,7 @@ def _raw(name):
 def test_cld_header_uses_build_seconds():
     info = antivirus_clamav.parse_cvd_header(_header("daily.cld.header"))
     assert info["version"] == 27100 and info["signatures"] == 2046218
-    assert info["built"] == datetime.fromtimestamp(1700472271, tz=UTC)
+    assert info["built"] == datetime.fromtimestamp(1700472271, tz=timezone.utc)
 
 
 def test_cvd_header_date():
@@ -49,6 +50,6 @@ def test_collect_picks_newest_database(make_tree):
     assert antivirus_clamav.is_enabled(ctx)
     (p,) = antivirus_clamav.collect(ctx)
     assert p.signature_version == "27100"
-    assert p.signature_date == datetime.fromtimestamp(1700472271, tz=UTC)
+    assert p.signature_date == datetime.fromtimestamp(1700472271, tz=timezone.utc)
     assert p.signature_age_days > 300  # built in 2023
     assert p.running is False and p.updater_running is True and p.realtime is False

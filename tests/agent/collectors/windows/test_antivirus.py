@@ -1,22 +1,23 @@
 """Defender, Security Center and service-based detection."""
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from agent.collectors.windows import (
     antivirus_defender,
     antivirus_securitycenter,
     antivirus_services,
 )
+
 from tests.agent.helpers import fixture_text
 
-NOW = datetime(2023, 11, 21, 8, 0, tzinfo=UTC)
+NOW = datetime(2023, 11, 21, 8, 0, tzinfo=timezone.utc)
 
 
 def test_defender_healthy():
     (d,) = antivirus_defender.parse_mpcomputerstatus(
         fixture_text("windows", "defender", "healthy.json"), now=NOW)
     assert d.running is True and d.realtime is True and d.signature_version == "1.403.1234.0"
-    assert d.signature_date == datetime(2023, 11, 20, 8, 0, tzinfo=UTC)
+    assert d.signature_date == datetime(2023, 11, 20, 8, 0, tzinfo=timezone.utc)
     assert d.signature_age_days == 1.0
 
 

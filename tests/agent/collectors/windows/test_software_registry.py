@@ -1,8 +1,9 @@
 """Uninstall-key parsing: machine 64/32-bit and per-user, updates and components skipped."""
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from agent.collectors.windows import software_registry
+
 from tests.agent.helpers import fixture_text
 
 
@@ -15,7 +16,7 @@ def test_programs():
     assert names.count("Zalo 23.12.1") == 1
     by = {p.name: p for p in pkgs}
     lo = by["LibreOffice 7.6.4.1"]
-    assert lo.install_date == datetime(2024, 1, 15, tzinfo=UTC)
+    assert lo.install_date == datetime(2024, 1, 15, tzinfo=timezone.utc)
     assert lo.publisher == "The Document Foundation" and lo.arch == "x64"
     assert lo.size_kb == 689712
     assert by["Unikey 4.3 RC5"].arch == "x86"
