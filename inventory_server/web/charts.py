@@ -8,9 +8,9 @@ PALETTE = ("#1d5fa8", "#2f8f4e", "#c9891a", "#a8322d", "#6b4fa8", "#4f7f8f", "#7
 """Colours that stay distinct for common colour-vision deficiencies, with text labels beside."""
 
 
-def bar_chart(items: list[tuple[str, int]], *, title: str, width: int = 420) -> Markup:
+def bar_chart(items: list[tuple[str, int]], *, title: str, width: int = 480) -> Markup:
     """Return a horizontal bar chart: one labelled bar per (label, value)."""
-    row, label_w, gap = 26, 150, 8
+    row, label_w, gap = 26, 210, 8
     height = max(1, len(items)) * row + 4
     top = max((v for _, v in items), default=0) or 1
     bar_w = width - label_w - 70
@@ -21,7 +21,7 @@ def bar_chart(items: list[tuple[str, int]], *, title: str, width: int = 420) -> 
     for i, (label, value) in enumerate(items):
         y = i * row + 4
         w = max(2, round(bar_w * value / top)) if value else 0
-        text = escape(label if len(label) <= 22 else label[:21] + "…")
+        text = escape(label if len(label) <= 28 else label[:27] + "…")
         parts.append(
             f'<text x="{label_w - gap}" y="{y + 15}" text-anchor="end">{text}</text>'
             f'<rect x="{label_w}" y="{y + 3}" width="{w}" height="16" rx="2"'

@@ -72,7 +72,14 @@ def _no_store(resp):
 
 
 def _safe_next(target: str | None) -> str:
-    if target and not urlparse(target).netloc and target.startswith("/") and "//" not in target:
+    # Browsers read "/\\host" like "//host": refuse backslashes too, not only "//".
+    if (
+        target
+        and target.startswith("/")
+        and not urlparse(target).netloc
+        and "//" not in target
+        and "\\" not in target
+    ):
         return target
     return url_for("web.dashboard")
 
