@@ -37,6 +37,7 @@ MODULES = (
     "agent.collectors.linux.ssh_openssh",
     "agent.collectors.linux.mail_postfix",
     # Windows (PowerShell with ConvertTo-Json; parsers tested on Linux with captured output)
+    "agent.collectors.windows.os_cim",
     "agent.collectors.windows.hardware_wmi",
     "agent.collectors.windows.software_registry",
     "agent.collectors.windows.software_licensing",

@@ -25,7 +25,7 @@ def test_collector_declares_its_contract(name):
     short = name.rsplit(".", 1)[1]
     if ".linux." in name or ".windows." in name:
         category = short.split("_", 1)[0]
-        assert category in ("hardware", "software", "antivirus", "firewall", "updates",
+        assert category in ("os", "hardware", "software", "antivirus", "firewall", "updates",
                             "accounts", "encryption", "screenlock", "ssh", "office", "mail"), (
             f"{short}: module names are <category>_<source>.py")
         parsers = [n for n in dir(mod) if n.startswith("parse_") and callable(getattr(mod, n))]
@@ -64,10 +64,11 @@ from agent import collectors
 from agent.collectors.context import Context
 from agent.report import collect
 from tests.agent.helpers import ReplayContext, fixture_text
-from agent.collectors.windows import (hardware_wmi, software_registry, software_licensing,
+from agent.collectors.windows import (os_cim, hardware_wmi, software_registry, software_licensing,
     antivirus_defender, antivirus_securitycenter, antivirus_services, firewall_netsecurity,
     updates_windowsupdate, accounts_local, encryption_bitlocker, screenlock_policy)
 scripts = {
+    os_cim.SCRIPT: fixture_text("windows", "os", "win11-pro-vi.json"),
     hardware_wmi.SCRIPT: fixture_text("windows", "wmi", "win11-laptop.json"),
     software_registry.SCRIPT: fixture_text("windows", "uninstall", "win11-mixed.json"),
     software_licensing.SCRIPT: fixture_text("windows", "licensing", "win11-pro-office.json"),
@@ -89,6 +90,7 @@ print(json.dumps({"linux": linux, "errors": [e.collector for e in r.errors],
     "lic": [l.partial_key for l in r.software.licenses], "pkgs": len(r.software.packages),
     "chassis": r.hardware.system.chassis_type, "modules": len(r.hardware.memory.modules),
     "cpu_threads": r.hardware.cpu.threads, "role": r.host.role,
+    "os": r.os.name, "locale": r.os.locale,
     "digests": sorted(r.digests), "office": r.security.office.suite,
     "office_installed": r.security.office.installed}))
 """
@@ -104,6 +106,7 @@ def test_windows_report_from_captured_output_without_linux_modules():
     assert out["chassis"] == "notebook" and out["modules"] == 2
     assert out["cpu_threads"] >= 1  # psutil's part merged with WMI's
     assert out["role"] == "workstation"
+    assert out["os"] == "Windows 11 Pro" and out["locale"] == "vi_VN"
     # LibreOffice is in the Uninstall list though its files are not on this test machine.
     assert out["office"] == "LibreOffice" and out["office_installed"] is True
     assert out["digests"] == sorted(["os", "hardware", "network", "software", "security"])

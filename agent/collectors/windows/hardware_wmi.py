@@ -4,7 +4,7 @@ from typing import Any, Dict, Optional
 
 from agent.collectors import pwsh
 from agent.collectors.smbios import MEMORY_TYPES, chassis_name, clean
-from agent.schema import Battery, Disk, Hardware, Memory, MemoryModule, Monitor, SystemInfo
+from agent.schema import CPU, Battery, Disk, Hardware, Memory, MemoryModule, Monitor, SystemInfo
 
 CATEGORY = "hardware"
 
@@ -22,6 +22,8 @@ $en = Get-CimInstance Win32_SystemEnclosure
     @{n='ReleaseDate';e={if ($_.ReleaseDate) { $_.ReleaseDate.ToString('yyyy-MM-dd') }}}
   Board = $bb | Select-Object Manufacturer, Product, SerialNumber
   ChassisTypes = @($en.ChassisTypes)
+  Processors = @(Get-CimInstance Win32_Processor | Select-Object Name, Manufacturer,
+    NumberOfCores, NumberOfLogicalProcessors, MaxClockSpeed)
   Memory = @(Get-CimInstance Win32_PhysicalMemory | Select-Object DeviceLocator, BankLabel,
     Capacity, SMBIOSMemoryType, Speed, ConfiguredClockSpeed, Manufacturer, SerialNumber,
     PartNumber)
@@ -131,9 +133,22 @@ def parse_hardware(text: str) -> Hardware:
             status=_BATTERY_STATUS.get(_int(b.get("BatteryStatus")) or 0),
             technology=_CHEMISTRY.get(_int(b.get("Chemistry")) or 0),
         ))
+    procs = pwsh.as_list(data.get("Processors"))
+    cpu = CPU()
+    if procs:
+        first = procs[0]
+        cpu = CPU(
+            model=" ".join((pwsh.text(first.get("Name")) or "").split()) or None,
+            vendor=pwsh.text(first.get("Manufacturer")),
+            sockets=len(procs),
+            cores=sum(_int(p.get("NumberOfCores")) or 0 for p in procs) or None,
+            threads=sum(_int(p.get("NumberOfLogicalProcessors")) or 0 for p in procs) or None,
+            max_mhz=float(_int(first.get("MaxClockSpeed")) or 0) or None,
+        )
     total = _int(cs.get("TotalPhysicalMemory"))
     return Hardware(
         system=system,
+        cpu=cpu,
         memory=Memory(total_bytes=total or 0, modules=modules) if (total or modules) else None,
         disks=disks,
         monitors=monitors,

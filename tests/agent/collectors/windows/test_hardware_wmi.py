@@ -9,6 +9,8 @@ def test_laptop():
     s = hw.system
     assert s.vendor == "LENOVO" and s.serial == "PF3ABCDE" and s.chassis_type == "notebook"
     assert s.uuid == "4c4c4544-0042-3010-8051-b3c04f4b4e32" and s.virtual is False
+    assert hw.cpu.model == "11th Gen Intel(R) Core(TM) i5-1135G7 @ 2.40GHz"
+    assert (hw.cpu.sockets, hw.cpu.cores, hw.cpu.threads) == (1, 4, 8)
     assert hw.memory.total_bytes == 16907235328
     assert [m.type for m in hw.memory.modules] == ["DDR4", "DDR4"]
     assert hw.memory.modules[0].serial is None  # 00000000 is a placeholder
