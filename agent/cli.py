@@ -36,7 +36,8 @@ def cmd_enroll(args) -> int:
     if args.pin_sha256:
         cfg.pin_sha256 = args.pin_sha256
     cfg.validate()
-    report = collect(role=cfg.role, only={"os_info", "hardware_dmi", "network"})
+    report = collect(role=cfg.role, only={"os_info", "os_cim", "hardware_dmi", "hardware_wmi",
+                                          "network"})
     req = EnrollRequest(
         secret=args.secret,
         host=report.host,
