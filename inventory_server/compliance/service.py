@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -298,9 +299,21 @@ class _Writes:
 
     def flush(self, db: Session) -> None:
         """Write everything collected."""
-        # Core inserts on the tables: several times faster than the ORM's bulk path.
+        # Core inserts on the tables: several times faster than the ORM's bulk path. An upsert,
+        # because a background job and an ingest may evaluate the same new host at once.
         if self.inserts:
-            db.execute(insert(ComplianceResult.__table__), self.inserts)
+            dialect = db.get_bind().dialect.name
+            ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+                ComplianceResult.__table__
+            )
+            stmt = ins.on_conflict_do_update(
+                index_elements=["host_id", "pack_id", "check_id"],
+                set_={
+                    c: ins.excluded[c]
+                    for c in ("status", "severity", "evidence", "pack_version", "since")
+                },
+            )
+            db.execute(stmt, self.inserts)
         if self.updates:
             db.execute(update(ComplianceResult), self.updates)
         if self.changes:
@@ -537,17 +550,18 @@ def after_ingest(session_factory: Callable[[], Session], host_id: int, changed: 
     """
     pack_set = packs_in_force(policy_dir(_settings()))
     with session_factory() as db:
-        if sync_packs(db, pack_set):
-            start_job(session_factory, pack_set, "packs changed")
+        packs_changed = sync_packs(db, pack_set)
         has_results = db.scalar(
             select(func.count())
             .select_from(ComplianceResult)
             .where(ComplianceResult.host_id == host_id)
         )
-        if has_results and not (set(changed) & pack_set.sections):
-            return
-        evaluate_hosts(db, pack_set, [host_id])
-        db.commit()
+        if packs_changed or not has_results or set(changed) & pack_set.sections:
+            evaluate_hosts(db, pack_set, [host_id])
+            db.commit()
+    if packs_changed:
+        # Started after this host's results are committed, so the job sees them.
+        start_job(session_factory, pack_set, "packs changed")
 
 
 def inventory_groups(db: Session, host_ids: list[int]) -> dict[str, list[int]]:

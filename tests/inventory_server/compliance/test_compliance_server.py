@@ -4,9 +4,11 @@ import io
 import json
 import os
 import subprocess
+import threading
 import time
 
 import msgspec
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import delete, inspect, select
 
@@ -20,6 +22,15 @@ from tests.conftest import VENV_BIN
 from tests.inventory_server.compliance.compliance_cases import FIXTURES
 
 WS = "vn-workstation-baseline"
+
+
+@pytest.fixture(autouse=True)
+def _join_jobs():
+    """Let background re-evaluation jobs finish before the test's database goes away."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name.startswith("compliance-job-"):
+            thread.join(timeout=30)
 
 
 def fixture_report(base: str = "linux-workstation", patch: dict | None = None) -> Report:
@@ -126,10 +137,23 @@ def test_ingest_evaluates_and_records_history(client, seed, db_url):
     assert body["counts"]["fail"] == 0 and body["counts"]["pass"] >= 15
 
 
+def wait_jobs_idle(client, token) -> list[dict]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        jobs = api(client, token, "/jobs").get_json()["jobs"]
+        if all(j["status"] in ("done", "failed") for j in jobs):
+            return jobs
+        time.sleep(0.05)
+    raise AssertionError("jobs did not finish")
+
+
 def test_only_changed_fact_sections_trigger_evaluation(client, seed, db_url):
     report = fixture_report()
     host_id, token = enroll(client, seed.secret, report)
     send(client, token, report)
+    # the first report also recorded the packs in force, which re-evaluates every host
+    jobs = wait_jobs_idle(client, seed.security_token)
+    assert [(j["reason"], j["status"], j["done"]) for j in jobs] == [("packs changed", "done", 1)]
     engine = make_engine(db_url)
     with make_sessionmaker(engine)() as db:
         db.execute(
@@ -358,3 +382,25 @@ checks:
 """
     )
     assert service.PackSet({"p": pattern}).software_names is None
+
+
+def test_writes_from_a_stale_view_do_not_conflict(client, seed, db_url):
+    """A job and an ingest may both see a host without results: the second write updates."""
+    report = fixture_report(patch=STALE_AV)
+    host_id, token = enroll(client, seed.secret, report)
+    send(client, token, report)
+    pack_set = service.packs_in_force()
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine)() as db:
+        (host_fact, _unit) = service.load_facts(db, [host_id])[host_id]
+        host_fact["security"]["antivirus"]["signature_age_days"] = 0.1
+        results = pack_set.engine.evaluate(host_fact)
+        writes = service._Writes()
+        service._collect(writes, pack_set, host_id, results, service.utcnow(), existing={})
+        writes.flush(db)
+        db.commit()
+    engine.dispose()
+    assert results_of(db_url, host_id)[(WS, "av_healthy")].status == "pass"
+
+
+results_of = results
