@@ -131,6 +131,17 @@ def summarise_antivirus(av: Antivirus) -> Antivirus:
     return av
 
 
+def _unknown_when_failed(security: Security, categories) -> None:
+    """A subsection left empty because its collector failed is unknown (None), not "none"."""
+    for category in categories:
+        parts = category.split(".")
+        if len(parts) < 2 or parts[0] != "security":
+            continue
+        value = getattr(security, parts[1])
+        if value is not None and value == type(value)():
+            setattr(security, parts[1], None)
+
+
 def _fill_absent(security: Security, categories) -> None:
     """A subsection none of whose enabled collectors exists is "not installed", not "unknown"."""
     for category in categories:
@@ -270,6 +281,7 @@ def collect(ctx: Optional[Context] = None, role: str = "", only=None) -> Report:
             )
         )
     _fill_absent(report.security, absent - failed)
+    _unknown_when_failed(report.security, failed)
     _from_packages(report.security, report.software.packages)
     if report.security.antivirus is not None:
         report.security.antivirus = summarise_antivirus(report.security.antivirus)

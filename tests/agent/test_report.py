@@ -74,6 +74,20 @@ def test_failing_collector_goes_to_errors_and_the_report_is_built(monkeypatch):
     assert decode_report(encode(r)).errors[1].message == "RuntimeError: boom"
 
 
+def test_failed_antivirus_collector_is_unknown_not_absent(monkeypatch):
+    mods = [
+        _fake("antivirus_clamav", "security.antivirus.products", error=OSError("unreadable")),
+        _fake("antivirus_process", "security.antivirus.products", value=[]),
+    ]
+    monkeypatch.setattr(collectors, "load", lambda platform: mods)
+    r = report.collect(Context())
+    assert r.security.antivirus is None  # not "installed: false": ClamAV may well be there
+    mods[1] = _fake("antivirus_process", "security.antivirus.products",
+                    value=[AntivirusProduct(name="Kaspersky", running=True)])
+    r = report.collect(Context())
+    assert r.security.antivirus.installed is True and r.security.antivirus.product == "Kaspersky"
+
+
 def test_delta_of_unchanged_report_is_small():
     full = report.collect()
     delta = report.make_delta(full, dict(full.digests))
