@@ -1,4 +1,4 @@
-"""GNOME screen lock from the system dconf database (keyfiles under /etc/dconf/db/*.d)."""
+"""Screen lock of GNOME, Cinnamon and MATE from the system dconf database (/etc/dconf/db/*.d)."""
 
 import re
 from typing import Dict, List, Optional, Set
@@ -15,6 +15,22 @@ ACTIVATION_KEY = "org/gnome/desktop/screensaver/idle-activation-enabled"
 
 # GNOME's own defaults (gsettings schemas) when no system value is set.
 DEFAULTS = {IDLE_KEY: "uint32 300", LOCK_KEY: "true", LOCK_DELAY_KEY: "uint32 0"}
+
+# Other dconf desktops: (idle key, its unit in seconds, lock key, lock-delay key, defaults).
+DESKTOPS = {
+    "gnome": (IDLE_KEY, 1, LOCK_KEY, LOCK_DELAY_KEY, DEFAULTS),
+    "cinnamon": ("org/cinnamon/desktop/session/idle-delay", 1,
+                 "org/cinnamon/desktop/screensaver/lock-enabled",
+                 "org/cinnamon/desktop/screensaver/lock-delay",
+                 {"org/cinnamon/desktop/session/idle-delay": "uint32 0",
+                  "org/cinnamon/desktop/screensaver/lock-enabled": "true"}),
+    "mate": ("org/mate/screensaver/idle-delay", 60, "org/mate/screensaver/lock-enabled",
+             "org/mate/screensaver/lock-delay",
+             {"org/mate/screensaver/idle-delay": "10",
+              "org/mate/screensaver/lock-enabled": "true"}),
+}
+SESSIONS = (("/usr/bin/cinnamon-session", "cinnamon"), ("/usr/bin/mate-session", "mate"),
+            ("/usr/bin/gnome-shell", "gnome"))
 GRAPHICAL = ("/usr/sbin/gdm3", "/usr/sbin/gdm", "/usr/sbin/lightdm", "/usr/bin/sddm",
              "/usr/bin/gnome-shell", "/usr/bin/cinnamon-session", "/usr/bin/xfce4-session")
 
@@ -60,25 +76,29 @@ def _bool(value: Optional[str]) -> Optional[bool]:
     return value.strip().lower() == "true"
 
 
-def build(keyfiles: List[str], locks: List[str], graphical: bool) -> ScreenLock:
+def build(keyfiles: List[str], locks: List[str], graphical: bool,
+          desktop: str = "gnome") -> ScreenLock:
     """Combine dconf keyfiles (in priority order, later wins) and lock files into ScreenLock."""
     if not graphical:
         return ScreenLock(applicable=False)
-    values = dict(DEFAULTS)
+    idle_key, unit, lock_key, lock_delay_key, defaults = DESKTOPS[desktop]
+    values = dict(defaults)
     for text in keyfiles:
         values.update(parse_keyfile(text))
     locked: Set[str] = set()
     for text in locks:
         locked |= parse_locks(text)
-    idle = _uint(values.get(IDLE_KEY))
-    lock = _bool(values.get(LOCK_KEY))
-    activation = _bool(values.get(ACTIVATION_KEY))
+    idle = _uint(values.get(idle_key))
+    idle = idle * unit if idle is not None else None
+    lock = _bool(values.get(lock_key))
+    activation = _bool(values.get(ACTIVATION_KEY)) if desktop == "gnome" else None
     enabled = bool(lock) and bool(idle) and activation is not False
+    lock_delay = _uint(values.get(lock_delay_key))
     return ScreenLock(
         enabled=enabled,
         idle_delay_seconds=idle,
-        lock_delay_seconds=_uint(values.get(LOCK_DELAY_KEY)),
-        enforced=IDLE_KEY in locked and LOCK_KEY in locked,
+        lock_delay_seconds=lock_delay * unit if lock_delay is not None else None,
+        enforced=idle_key in locked and lock_key in locked,
         applicable=True,
     )
 
@@ -86,6 +106,7 @@ def build(keyfiles: List[str], locks: List[str], graphical: bool) -> ScreenLock:
 def collect(ctx) -> ScreenLock:
     """Read every system dconf database's keyfiles and locks."""
     graphical = any(ctx.exists(p) for p in GRAPHICAL)
+    desktop = next((d for path, d in SESSIONS if ctx.exists(path)), "gnome")
     keyfiles, locks = [], []
     for db in ctx.listdir(DCONF_DB):
         if not db.endswith(".d"):
@@ -97,4 +118,4 @@ def collect(ctx) -> ScreenLock:
                              for n in ctx.listdir(f"{base}/locks"))
             else:
                 keyfiles.append(ctx.read_text(f"{base}/{name}") or "")
-    return build(keyfiles, locks, graphical)
+    return build(keyfiles, locks, graphical, desktop)

@@ -32,3 +32,14 @@ def test_gnome_defaults_without_system_values():
 def test_headless_is_not_applicable(make_tree):
     s = sl.collect(Context(root=make_tree({"etc/hostname": "srv\n"})))
     assert s.applicable is False and s.enabled is None
+
+
+def test_mate_minutes_and_cinnamon_keys():
+    mate = "[org/mate/screensaver]\nidle-delay=5\nlock-enabled=true\n"
+    s = sl.build([mate], ["/org/mate/screensaver/idle-delay\n/org/mate/screensaver/lock-enabled\n"],
+                 graphical=True, desktop="mate")
+    assert s.enabled is True and s.idle_delay_seconds == 300 and s.enforced is True
+    cin = "[org/cinnamon/desktop/session]\nidle-delay=uint32 600\n"
+    s = sl.build([cin], [], graphical=True, desktop="cinnamon")
+    assert s.enabled is True and s.idle_delay_seconds == 600 and s.enforced is False
+    assert sl.build([], [], graphical=True, desktop="cinnamon").enabled is False  # never idles
