@@ -143,3 +143,30 @@ def test_every_fact_path_is_documented():
         if kind != "object" and f"| `{p}` |" not in doc
     ]
     assert missing == []
+
+
+def test_this_machines_agent_report_evaluates_without_errors():
+    """Sanity on the real machine: the agent's facts fit the shipped rules' types (no error)."""
+    import json
+    import subprocess
+    import sys
+
+    from inventory_server.compliance import evaluator, loader
+
+    out = subprocess.run(
+        [sys.executable, "-m", "agent", "show"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    report = json.loads(out.stdout)
+    built = facts.build_facts(
+        {name: report.get(name) for name in facts.SECTIONS},
+        {"hostname": report["host"]["hostname"], "role": "workstation", "unit_code": "X"},
+    )
+    engine = evaluator.Engine(loader.load_shipped().values())
+    results = engine.evaluate(built)
+    assert results and {r.status for r in results} <= {"pass", "fail", "not_applicable"}
+    assert built["host"]["platform"] == report["os"]["family"]
+    assert built["software"]["count"] == len(report["software"]["packages"])

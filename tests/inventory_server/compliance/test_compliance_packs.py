@@ -85,3 +85,12 @@ def test_compliant_bases_have_no_failures(base):
     results = engine().evaluate(facts.build_facts(data["sections"], data["host"]), now=NOW)
     assert {r.status for r in results} <= {"pass", "not_applicable"}
     assert sum(r.status == "pass" for r in results) >= 12
+
+
+def test_headless_workstation_screen_lock_is_not_applicable():
+    data = json.loads((FIXTURES / "base" / "linux-workstation.json").read_text(encoding="utf-8"))
+    sections = facts.merge_patch(data["sections"], {"security": {"screen_lock": None}})
+    sections["security"]["screen_lock"] = {"applicable": False, "enabled": False}
+    results = engine().evaluate(facts.build_facts(sections, data["host"]), now=NOW)
+    (lock,) = [r for r in results if r.check_id == "screen_lock"]
+    assert lock.status == "not_applicable"
