@@ -107,11 +107,11 @@ def main(argv=None) -> int:
         del built
 
         def phase(path, items, seconds=None):
-            pg = server.postgres_pids()
+            pg = server.backend_pids(args.pg_url, dbname)
             workers = [w.pid for w in srv.workers()]
             c0 = (server.cpu_seconds(workers), server.cpu_seconds(pg))
             res = load.run(srv.url, path, items, clients=args.clients, seconds=seconds)
-            pg = sorted(set(pg) | set(server.postgres_pids()))
+            pg = sorted(set(pg) | set(server.backend_pids(args.pg_url, dbname)))
             c1 = (server.cpu_seconds(workers), server.cpu_seconds(pg))
             res.cpu = {
                 "server": (c1[0] - c0[0]) / res.elapsed,
@@ -122,11 +122,27 @@ def main(argv=None) -> int:
                 _say(f"  errors on {path}: {res.errors} e.g. {res.error_sample}")
             return res
 
+        ncores = os.cpu_count() or 2
+
         def cores(res) -> str:
             c = res.cpu
             return (
                 f"cores used: server {c['server']:.2f}, postgres {c['postgres']:.2f}, "
                 f"clients {c['clients']:.2f}"
+            )
+
+        def capacity(res) -> float:
+            """Reports/s the server and PostgreSQL would sustain alone on this machine's cores."""
+            per = (res.cpu["server"] + res.cpu["postgres"]) / res.rate if res.rate else 0.0
+            return ncores / per if per else 0.0
+
+        def cpu_line(name, res) -> str:
+            c, r = res.cpu, res.rate or 1.0
+            return (
+                f"  {name}: CPU per report: server {c['server'] / r * 1000:.2f} ms, postgres "
+                f"{c['postgres'] / r * 1000:.2f} ms, client {c['clients'] / r * 1000:.2f} ms; "
+                f"{ncores} cores given to server+postgres alone would sustain "
+                f"{capacity(res):.0f}/s"
             )
 
         full = phase("/api/v1/reports", fulls)
@@ -166,6 +182,9 @@ def main(argv=None) -> int:
             f"{ceil1.rate:.1f} before, {ceil2.rate:.1f} after; {cores(ceil1)})"
         )
         _say(f"full ceiling/s: {full_ceiling.rate:.1f} (full payloads to the discard endpoint)")
+        _say(cpu_line("fulls", full))
+        _say(cpu_line("deltas", delta))
+        _say(cpu_line("ceiling", ceil1))
         ratio = delta.rate / ceiling if ceiling else 0.0
         _say(f"ratio deltas/ceiling: {ratio:.2f} (target >= {TARGET_RATIO})")
         _say(
@@ -181,7 +200,11 @@ def main(argv=None) -> int:
             f"{len(rss0)} workers; ratio end/start {_mib(rss1) / _mib(rss0):.3f}"
             f"{'; MiB at ' + trend if trend else ''}"
         )
-        _say(f"total time {time.monotonic() - t_start:.0f} s")
+        load1 = os.getloadavg()[0]
+        _say(
+            f"total time {time.monotonic() - t_start:.0f} s; load average at the end {load1:.1f} "
+            f"on {ncores} cores (other work on the machine shares them)"
+        )
         if args.json:
             _say(
                 json.dumps(
@@ -191,6 +214,9 @@ def main(argv=None) -> int:
                         "ceiling_per_s": ceiling,
                         "delta_ceiling_ratio": ratio,
                         "full_ceiling_per_s": full_ceiling.rate,
+                        "fulls_capacity_per_s": capacity(full),
+                        "deltas_capacity_per_s": capacity(delta),
+                        "ceiling_capacity_per_s": capacity(ceil1),
                         "rss_start_mib": _mib(rss0),
                         "rss_end_mib": _mib(rss1),
                         "errors": sum(r.errors.get(k, 0) for r in (full, delta) for k in r.errors),

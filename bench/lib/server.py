@@ -142,12 +142,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def postgres_pids() -> list[int]:
-    """Return the PostgreSQL server processes on this machine (for CPU accounting)."""
-    out = []
-    for p in psutil.process_iter(["name", "username"]):
-        if p.info["name"] and p.info["name"].startswith("postgres"):
-            out.append(p.pid)
+def backend_pids(base: str, dbname: str) -> list[int]:
+    """Return the PostgreSQL backends connected to ``dbname`` (for CPU accounting)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(pg_url(base, "postgres"))
+    with engine.connect() as c:
+        pids = c.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": dbname}
+        ).scalars()
+        out = list(pids)
+    engine.dispose()
     return out
 
 

@@ -2,7 +2,8 @@
 
 A section is applied only when its digest differs from the stored one. A section whose collector
 failed (named in ``errors``) is not applied, so the last good data is kept and the next delta
-asks for it in full. Everything happens in one transaction: after an error nothing is written.
+asks for it in full. Everything happens in one transaction: after an error nothing is written
+(except, on PostgreSQL, new software titles: catalogue entries committed on their own).
 """
 
 import datetime as dt
@@ -448,10 +449,12 @@ def _title_ids(db: Session, packages: dict[str, Any]) -> dict[str, int]:
     """Return name_key → title id, creating missing titles (safe under concurrency)."""
     keys = list(packages)
     ids = _lookup_titles(db, keys)
-    missing = [k for k in keys if k not in ids]
+    # Sorted, so that two reports adding the same new titles lock them in the same order.
+    missing = sorted(k for k in keys if k not in ids)
     if missing:
         dialect = db.get_bind().dialect.name
         ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SoftwareTitle)
+        ins = ins.on_conflict_do_nothing(index_elements=["name_key"])
         rows = [
             {
                 "name_key": k,
@@ -462,9 +465,18 @@ def _title_ids(db: Session, packages: dict[str, Any]) -> dict[str, int]:
             }
             for k in missing
         ]
-        conn = db.connection()
-        for chunk in _chunks(rows):
-            conn.execute(ins.on_conflict_do_nothing(index_elements=["name_key"]), chunk)
+        if dialect == "postgresql":
+            # Catalogue entries are committed at once in their own short transaction, so a
+            # report adding a new title does not hold others back until it commits; a title
+            # left unused by a failed report is harmless.
+            with db.get_bind().connect() as own:
+                for chunk in _chunks(rows):
+                    own.execute(ins, chunk)
+                own.commit()
+        else:
+            conn = db.connection()
+            for chunk in _chunks(rows):
+                conn.execute(ins, chunk)
         ids.update(_lookup_titles(db, missing))
     return ids
 
