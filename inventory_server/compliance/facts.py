@@ -41,6 +41,7 @@ DERIVED_FACTS = {
     "security.antivirus.updater_running": "scalar",
     "security.screen_lock.idle_delay_minutes": "scalar",
     "security.accounts.admin_count": "scalar",
+    "security.accounts.admin_names": "list",
 }
 """Facts computed by :func:`build_facts` from the report (see docs/policies.md)."""
 
@@ -193,7 +194,10 @@ def _security_facts(security: dict[str, Any]) -> dict[str, Any]:
         out["screen_lock"] = dict(screen_lock, idle_delay_minutes=total / 60)
     accounts = security.get("accounts")
     if isinstance(accounts, dict):
-        out["accounts"] = dict(accounts, admin_count=len(accounts.get("administrators") or ()))
+        admins = accounts.get("administrators") or []
+        # Windows names members COMPUTER\name or DOMAIN\name; allow-lists use the short name.
+        names = sorted({a.rsplit("\\", 1)[-1] for a in admins if isinstance(a, str)})
+        out["accounts"] = dict(accounts, admin_count=len(admins), admin_names=names)
     return out
 
 

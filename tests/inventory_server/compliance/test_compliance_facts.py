@@ -170,3 +170,16 @@ def test_this_machines_agent_report_evaluates_without_errors():
     assert results and {r.status for r in results} <= {"pass", "fail", "not_applicable"}
     assert built["host"]["platform"] == report["os"]["family"]
     assert built["software"]["count"] == len(report["software"]["packages"])
+
+
+def test_admin_names_drop_computer_and_domain_prefixes():
+    security = wire(
+        schema.Security(
+            accounts=schema.Accounts(
+                administrators=["PC-KT01\\Administrator", "SOTTTT\\Domain Admins", "quantri"]
+            )
+        )
+    )
+    accounts = facts.build_facts({"security": security}, {})["security"]["accounts"]
+    assert accounts["admin_names"] == ["Administrator", "Domain Admins", "quantri"]
+    assert accounts["admin_count"] == 3

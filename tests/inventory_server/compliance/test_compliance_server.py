@@ -358,7 +358,7 @@ checks:
     assert f"error: {pack}:7: check av_fresh_1d:" in bad.stderr and "lte" in bad.stderr
 
     listed = run_cli(sqlite_url, tmp_path, "list")
-    assert listed.returncode == 0 and "vn-workstation-baseline\tv2\t10 checks" in listed.stdout
+    assert listed.returncode == 0 and "vn-workstation-baseline\tv3\t10 checks" in listed.stdout
     again = run_cli(sqlite_url, tmp_path, "reevaluate")
     assert again.returncode == 0, again.stderr
     assert "re-evaluated 2/2 hosts" in again.stdout and "done (2/2)" in again.stdout
