@@ -4,16 +4,12 @@ import pytest
 import yaml
 
 from tests.testhosts.ansible import REPO, run_playbook
+from tests.testhosts.packs import role_remediations
 
 PLAYBOOKS = sorted((REPO / "playbooks").glob("*.yml"))
 ALLOWED_PLAY_KEYS = {"name", "hosts", "become", "roles", "gather_facts", "vars", "tags",
                      "serial", "import_playbook"}
-CHECKS = {
-    "av_installed": "antivirus", "av_healthy": "antivirus", "av_realtime": "antivirus",
-    "av_signatures_fresh": "antivirus", "mail_configured": "mail_client",
-    "mail_relay_configured": "mail_relay", "office_odf_default": "office_suite",
-    "office_macro_security": "office_suite",
-}
+REMEDIATIONS = role_remediations()
 
 
 def test_the_expected_playbooks_exist():
@@ -39,18 +35,18 @@ def test_playbooks_pass_ansible_syntax_check(playbook, tmp_path):
 def test_remediate_has_one_play_per_check_applying_the_fixing_role_with_its_tag():
     plays = yaml.safe_load((REPO / "playbooks/remediate.yml").read_text())
     by_group = {play["hosts"]: play for play in plays}
-    assert set(by_group) == {f"policy_fail_{check}" for check in CHECKS}
-    for check, role in CHECKS.items():
+    assert set(by_group) == {f"policy_fail_{check}" for check in REMEDIATIONS}
+    for check, (role, tags) in REMEDIATIONS.items():
         (entry,) = by_group[f"policy_fail_{check}"]["roles"]
-        assert entry["role"] == role
-        assert entry["tags"] == [check]
+        assert entry["role"] == role, check
+        assert entry["tags"] == tags, check
 
 
 def test_remediate_reaches_only_hosts_in_failing_groups(tmp_path):
     inventory = tmp_path / "hosts.ini"
     inventory.write_text(
         "[policy_fail_av_healthy]\npc-01\npc-02\n\n"
-        "[policy_fail_office_odf_default]\npc-02\n\n"
+        "[policy_fail_odf_default]\npc-02\n\n"
         "[role_workstation]\npc-01\npc-02\npc-03\n"
     )
     run = run_playbook("playbooks/remediate.yml", inventory, "--list-hosts", timeout=120)
@@ -62,16 +58,16 @@ def test_remediate_reaches_only_hosts_in_failing_groups(tmp_path):
         hosts[group] = {line.strip() for line in play.split("hosts (", 1)[1].splitlines()[1:]
                         if line.strip()}
     assert hosts["policy_fail_av_healthy"] == {"pc-01", "pc-02"}
-    assert hosts["policy_fail_office_odf_default"] == {"pc-02"}
+    assert hosts["policy_fail_odf_default"] == {"pc-02"}
     assert hosts["policy_fail_mail_configured"] == set()
     assert "pc-03" not in set().union(*hosts.values())
 
 
 def test_remediate_tags_select_only_the_plays_for_that_check(tmp_path):
     inventory = tmp_path / "hosts.ini"
-    inventory.write_text("[policy_fail_mail_relay_configured]\nsrv-01\n")
+    inventory.write_text("[policy_fail_mail_relay_tls]\nsrv-01\n")
     run = run_playbook("playbooks/remediate.yml", inventory, "--list-tasks",
-                       "--tags", "mail_relay_configured", timeout=120)
+                       "--tags", "mail_relay_tls", timeout=120)
     assert run.returncode == 0, run.explain()
     # Argument validation is tagged "always" by Ansible; every other listed task is the check's.
     tasks = [line.strip() for line in run.stdout.splitlines()

@@ -1,6 +1,6 @@
 """Argument specs reject bad variables before a role touches the host.
 
-The role runs against localhost with a local connection: validation is the first task, so a
+The role runs against localhost with a local connection: validation is its first task, so a
 rejected variable stops the run before anything else happens.
 """
 

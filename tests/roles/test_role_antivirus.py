@@ -31,7 +31,7 @@ def test_freshclam_uses_only_the_provincial_mirrors(provisioned):
     mirrors = provisioned.vars["antivirus_private_mirrors"]
     assert f'PrivateMirror = "{mirrors[0]}", "{mirrors[1]}"' in fresh
     assert re.search(r"^DatabaseMirror disabled$", fresh, re.MULTILINE)
-    assert re.search(r"^DNSDatabaseInfo disabled$", fresh, re.MULTILINE)
+    assert re.search(r"^ScriptedUpdates disabled$", fresh, re.MULTILINE)
 
 
 def test_clamd_and_freshclam_are_running(provisioned):

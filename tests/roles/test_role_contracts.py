@@ -6,13 +6,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.testhosts.packs import SPECIFIED_CHECK_IDS, role_remediations
+
 REPO = Path(__file__).resolve().parents[2]
 ROLES_DIR = REPO / "roles"
 ROLES = sorted(p.name for p in ROLES_DIR.iterdir() if p.is_dir())
-CHECK_IDS = {
-    "av_healthy", "av_installed", "av_realtime", "av_signatures_fresh", "mail_configured",
-    "mail_relay_configured", "office_odf_default", "office_macro_security",
-}
+REMEDIATIONS = role_remediations()
+CHECK_IDS = SPECIFIED_CHECK_IDS | {t for _, tags in REMEDIATIONS.values() for t in tags}
 LINUX_FAMILIES = ("debian", "redhat")
 
 
@@ -101,6 +101,27 @@ def test_task_names_are_sentences_stating_a_state(role):
             assert re.match(r"^(Ensure|Load|Report) \S", name), f"{task_file.name}: {name!r}"
 
 
+def role_tags(role: str) -> set[str]:
+    """Return every tag on the role's tasks, including tags applied to included files."""
+    tags: set[str] = set()
+    for task_file in task_files(role):
+        for task in walk_tasks(load(task_file)):
+            for source in (task, (task.get("ansible.builtin.include_tasks") or {}).get("apply")
+                           if isinstance(task.get("ansible.builtin.include_tasks"), dict)
+                           else {}):
+                value = (source or {}).get("tags", [])
+                tags |= {value} if isinstance(value, str) else set(value)
+    return tags
+
+
+def test_every_pack_remediation_names_an_existing_role_and_tag():
+    assert REMEDIATIONS, "the compliance packs name no role remediation"
+    for check, (role, tags) in REMEDIATIONS.items():
+        assert role in ROLES, f"{check}: remediation role {role} does not exist"
+        missing = set(tags) - role_tags(role)
+        assert not missing, f"{check}: no task of {role} is tagged {missing}"
+
+
 def test_tags_are_policy_check_ids():
     seen = set()
     for role in ROLES:
@@ -110,7 +131,7 @@ def test_tags_are_policy_check_ids():
                 tags = [tags] if isinstance(tags, str) else tags
                 assert set(tags) <= CHECK_IDS, f"{task_file}: unknown tags {set(tags) - CHECK_IDS}"
                 seen |= set(tags)
-    assert seen == CHECK_IDS, f"no task fixes {CHECK_IDS - seen}"
+    assert seen == CHECK_IDS, f"no task is tagged {CHECK_IDS - seen}"
 
 
 def test_octal_modes_are_quoted_strings():

@@ -12,9 +12,10 @@ def test_postfix_check_accepts_the_configuration(provisioned):
 
 
 def test_postfix_relays_everything_to_the_provincial_server_over_tls(provisioned):
-    conf = dict(
-        line.split(" = ", 1) for line in provisioned.host.run("postconf -n").stdout.splitlines()
-    )
+    conf = {}
+    for line in provisioned.host.run("postconf -n").stdout.splitlines():
+        name, _, value = line.partition("=")
+        conf[name.strip()] = value.strip()
     assert conf["relayhost"] == provisioned.vars["mail_relay_relayhost"]
     assert conf["smtp_tls_security_level"] == "encrypt"
     assert conf["smtp_tls_mandatory_protocols"] == ">=TLSv1.2"

@@ -59,12 +59,12 @@ def ansible_env() -> dict[str, str]:
 
 
 def run_playbook(playbook: str | Path, inventory: str | Path, *args: str,
-                 timeout: float = 900) -> PlaybookRun:
+                 timeout: float = 900, env: dict[str, str] | None = None) -> PlaybookRun:
     """Run ``ansible-playbook`` on a playbook (relative to the repository) and return the run."""
     proc = subprocess.run(
         [str(BIN / "ansible-playbook"), "-i", str(inventory), str(REPO / playbook), *args],
-        capture_output=True, text=True, timeout=timeout, env=ansible_env(), cwd=REPO,
-        check=False,
+        capture_output=True, text=True, timeout=timeout, env={**ansible_env(), **(env or {})},
+        cwd=REPO, check=False,
     )
     return PlaybookRun(proc.returncode, proc.stdout, proc.stderr)
 

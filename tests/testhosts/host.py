@@ -25,6 +25,7 @@ from pathlib import Path
 from tests.testhosts.image import APT_ARCHIVES, ensure_image
 
 RUN_ROOT = Path(os.environ.get("KIEMKE_TESTHOST_RUN", "/var/tmp/kiemke-testhost"))
+TMPFS_SIZE = os.environ.get("KIEMKE_TESTHOST_TMPFS", "6g")
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 
 
@@ -86,12 +87,12 @@ class TestHost:
         lower = ensure_image()
         RUN_ROOT.mkdir(parents=True, exist_ok=True)
         self.workdir = Path(tempfile.mkdtemp(prefix=f"{self.netns}-", dir=RUN_ROOT))
-        for d in ("upper", "work", "merged"):
+        for d in ("seed", "layer", "merged"):
             (self.workdir / d).mkdir()
         self.key_path = self.workdir / "id_ed25519"
         _sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "kiemke-test",
              "-f", str(self.key_path)])
-        ssh_dir = self.workdir / "upper/root/.ssh"
+        ssh_dir = self.workdir / "seed/root/.ssh"
         ssh_dir.mkdir(parents=True, mode=0o700)
         (ssh_dir / "authorized_keys").write_text(Path(f"{self.key_path}.pub").read_text())
         os.chmod(ssh_dir / "authorized_keys", 0o600)
@@ -119,7 +120,13 @@ class TestHost:
         w = self.workdir
         lines = [
             "set -e",
-            f"mount -t overlay overlay -o lowerdir={lower},upperdir={w}/upper,workdir={w}/work {m}",
+            # The writable layer is a tmpfs: package installs run at memory speed, and it
+            # vanishes with the mount namespace, so stopping the host deletes nothing on disk.
+            f"mount -t tmpfs -o size={TMPFS_SIZE},mode=0755 tmpfs {w}/layer",
+            f"mkdir {w}/layer/upper {w}/layer/work",
+            f"cp -a {w}/seed/. {w}/layer/upper/",
+            f"mount -t overlay overlay -o lowerdir={lower},upperdir={w}/layer/upper,"
+            f"workdir={w}/layer/work {m}",
             f"mount -t proc proc {m}/proc",
             f"mount -t sysfs -o ro sysfs {m}/sys",
             f"mount -t tmpfs -o mode=0755,size=16m tmpfs {m}/dev",
@@ -222,7 +229,7 @@ class TestHost:
         subprocess.run(["ip", "link", "del", f"kth{self.index}h"], capture_output=True,
                        check=False)
         if self.workdir != Path() and self.workdir.exists():
-            # The overlay was mounted only in the host's mount namespace, gone with it.
+            # The overlay and its tmpfs were mounted only in the host's mount namespace.
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> TestHost:
