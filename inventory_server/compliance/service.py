@@ -102,7 +102,7 @@ def _software_names(packs: Iterable[loader.Pack]) -> frozenset[str] | None:
 
 
 _lock = threading.Lock()
-_cache: dict[str, Any] = {"signature": None, "set": None}
+_cache: dict[tuple[str, ...], tuple[tuple, PackSet]] = {}  # directories → (signature, packs)
 
 
 def policy_dir(settings: dict | None = None) -> Path:
@@ -129,11 +129,13 @@ def _signature(dirs: Sequence[Path]) -> tuple:
 def packs_in_force(site_dir: Path | None = None) -> PackSet:
     """Return the packs in force (cached; reloaded when a pack file changes)."""
     dirs = [loader.PACKS_DIR] + ([site_dir] if site_dir is not None else [])
-    sig = (tuple(map(str, dirs)), _signature(dirs))
+    key = tuple(map(str, dirs))
+    sig = _signature(dirs)
     with _lock:
-        if _cache["signature"] == sig:
-            return _cache["set"]
-        previous = _cache["set"].packs if _cache["set"] is not None else {}
+        cached = _cache.get(key)
+        if cached is not None and cached[0] == sig:
+            return cached[1]
+        previous = cached[1].packs if cached is not None else {}
         packs: dict[str, loader.Pack] = {}
         errors: list[loader.PackError] = []
         for d in dirs:
@@ -152,7 +154,7 @@ def packs_in_force(site_dir: Path | None = None) -> PackSet:
         for err in errors:
             log.error("policy pack refused: %s", err)
         pack_set = PackSet(packs, errors)
-        _cache["signature"], _cache["set"] = sig, pack_set
+        _cache[key] = (sig, pack_set)
         return pack_set
 
 
