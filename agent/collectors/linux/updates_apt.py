@@ -54,14 +54,30 @@ def parse_updates_available(text: str) -> Dict[str, int]:
     return out
 
 
+def _last_apt_run(ctx) -> Optional[datetime]:
+    """Read history.log, or the last rotated one when logrotate has just emptied it."""
+    last = parse_history(ctx.read_text(HISTORY) or "")
+    if last is None:
+        last = parse_history(ctx.read_text(HISTORY + ".1") or "")
+    if last is None and ctx.exists(HISTORY + ".1.gz"):
+        import gzip
+
+        try:
+            with gzip.open(ctx.path(HISTORY + ".1.gz"), "rt", encoding="utf-8",
+                           errors="replace") as fh:
+                last = parse_history(fh.read(16 * 1024 * 1024))
+        except (OSError, EOFError):
+            last = None
+    return last
+
+
 def collect(ctx) -> Updates:
     """Read apt's periodic settings, its history and update-notifier's cached counts."""
     settings: Dict[str, str] = {}
     for name in ctx.listdir(APT_CONF_DIR):
         settings.update(parse_apt_conf(ctx.read_text(f"{APT_CONF_DIR}/{name}") or ""))
     installed = ctx.exists("/usr/bin/unattended-upgrade")
-    history = ctx.read_text(HISTORY)
-    last = parse_history(history) if history else None
+    last = _last_apt_run(ctx)
     counts = parse_updates_available(
         ctx.read_text("/var/lib/update-notifier/updates-available") or ""
     )

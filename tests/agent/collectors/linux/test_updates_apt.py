@@ -40,3 +40,15 @@ def test_collect_tree(make_tree):
     u = updates_apt.collect(Context(root=root))
     assert u.automatic is True and u.mechanism == "unattended-upgrades"
     assert u.reboot_required is True and u.last_update is not None
+
+
+def test_rotated_history_is_read(make_tree):
+    import gzip
+
+    root = make_tree({
+        "etc/apt/apt.conf.d/20auto-upgrades": "",
+        "var/log/apt/history.log": "",
+        "var/log/apt/history.log.1.gz": gzip.compress(
+            fixture_text("linux", "apt", "history.log").encode()),
+    })
+    assert updates_apt.collect(Context(root=root)).last_update is not None
