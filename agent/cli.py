@@ -46,7 +46,7 @@ def cmd_enroll(args) -> int:
     try:
         answer = post_json(
             _api(cfg, "/enroll"), encode(req), ca_file=cfg.ca_file, pin_sha256=cfg.pin_sha256,
-            timeout=cfg.timeout_seconds,
+            timeout=cfg.timeout_seconds, proxy=cfg.proxy,
         )
     except TransportError as exc:
         print(f"kiemke-agent: enrollment failed: {exc}", file=sys.stderr)

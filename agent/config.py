@@ -43,6 +43,7 @@ class AgentConfig:
     retries: int = 4
     retry_base_seconds: float = 2.0
     spool_max: int = 48
+    proxy: str = ""
     path: str = ""
 
     def validate(self) -> None:

@@ -28,7 +28,7 @@ def _poster(cfg: AgentConfig, token: str, sleep):
         return post_with_retries(
             url, body, attempts=cfg.retries, base_delay=cfg.retry_base_seconds, sleep=sleep,
             token=token, ca_file=cfg.ca_file, pin_sha256=cfg.pin_sha256,
-            timeout=cfg.timeout_seconds,
+            timeout=cfg.timeout_seconds, proxy=cfg.proxy,
         )
 
     return post

@@ -10,7 +10,7 @@ import socket
 import ssl
 import time
 import urllib.parse
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
 from agent import __version__
 
@@ -46,6 +46,29 @@ def cert_sha256(der: bytes) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
+def proxy_for(url: str, proxy: str = "") -> Optional[Tuple[str, int]]:
+    """Return the (host, port) of the proxy to use for ``url``, or None to connect directly.
+
+    ``proxy`` (the agent's ``proxy`` setting) wins; else the usual environment variables
+    (``https_proxy``, ``http_proxy``, ``no_proxy``) or, on Windows, the system settings.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if proxy == "direct":
+        return None
+    if not proxy:
+        from urllib import request  # imported here: only the network commands need it
+
+        if request.proxy_bypass(parts.hostname or ""):
+            return None
+        proxy = request.getproxies().get(parts.scheme, "")
+        if not proxy:
+            return None
+    p = urllib.parse.urlsplit(proxy if "://" in proxy else "http://" + proxy)
+    if not p.hostname:
+        raise TransportError(f"proxy {proxy!r}: not a host[:port] or http://host:port", status=0)
+    return p.hostname, p.port or 8080
+
+
 def _ssl_context(ca_file: str, pin: str):
     ctx = ssl.create_default_context(cafile=ca_file or None)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -65,6 +88,7 @@ def post_json(
     pin_sha256: str = "",
     timeout: float = 30.0,
     compress: bool = True,
+    proxy: str = "",
 ) -> dict:
     """POST a JSON body (gzip-compressed by default) and return the decoded JSON answer."""
     parts = urllib.parse.urlsplit(url)
@@ -81,17 +105,28 @@ def post_json(
     if token:
         headers["Authorization"] = f"Bearer {token}"
     pin = normalise_pin(pin_sha256) if pin_sha256 else ""
-    if parts.scheme == "https":
-        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-            parts.hostname, parts.port or 443, timeout=timeout, context=_ssl_context(ca_file, pin)
-        )
-    else:
-        if pin:
-            raise TransportError(f"{url}: certificate pinning needs an https:// URL", status=0)
-        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+    if parts.scheme == "http" and pin:
+        raise TransportError(f"{url}: certificate pinning needs an https:// URL", status=0)
+    host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
+    via = proxy_for(url, proxy)
+    if parts.scheme == "https":
+        context = _ssl_context(ca_file, pin)
+        if via:
+            # CONNECT through the proxy; TLS, CA checks and the pin still end at the server.
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                via[0], via[1], timeout=timeout, context=context
+            )
+            conn.set_tunnel(host, port)
+        else:
+            conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+    elif via:
+        conn = http.client.HTTPConnection(via[0], via[1], timeout=timeout)
+        path = f"http://{parts.netloc}{path}"  # a plain-HTTP proxy takes the absolute URL
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         conn.connect()
         if pin:

@@ -121,3 +121,34 @@ def test_tls_pin_mismatch_and_unknown_ca_refused(tls_files):
             transport.post_json(srv.url + "/x", b"{}")  # system CAs do not know this cert
         assert err.value.code == "tls" and not err.value.retryable
         assert srv.requests == []  # nothing was sent to an unverified server
+
+
+def test_plain_http_through_a_proxy():
+    with Recorder() as proxy:
+        answer = transport.post_json("http://kiemke.invalid:8080/api/v1/reports", b"{}",
+                                     proxy=proxy.url)
+    assert answer["status"] == "accepted"
+    assert proxy.requests[0]["path"] == "http://kiemke.invalid:8080/api/v1/reports"
+
+
+def test_https_through_a_connect_proxy_keeps_the_pin(tls_files):
+    from tests.agent.server import ConnectProxy
+
+    cert, key, pin = tls_files
+    with _tls_server(cert, key) as srv, ConnectProxy() as proxy:
+        via = f"http://127.0.0.1:{proxy.port}"
+        assert transport.post_json(srv.url + "/x", b"{}", pin_sha256=pin, proxy=via)[
+            "host_id"] == 7
+        with pytest.raises(transport.TransportError) as err:
+            transport.post_json(srv.url + "/x", b"{}", pin_sha256="1" * 64, proxy=via)
+        assert err.value.code == "pin_mismatch"
+    assert proxy.tunnels[0] == f"127.0.0.1:{srv.port}"
+
+
+def test_proxy_from_environment_and_bypass(monkeypatch):
+    monkeypatch.setenv("https_proxy", "http://proxy.tinh.gov.vn:3128")
+    monkeypatch.setenv("no_proxy", "localhost,kiemke.local")
+    assert transport.proxy_for("https://kiemke.tinh.gov.vn/api") == ("proxy.tinh.gov.vn", 3128)
+    assert transport.proxy_for("https://kiemke.local/api") is None
+    assert transport.proxy_for("https://kiemke.tinh.gov.vn/api", "direct") is None
+    assert transport.proxy_for("https://x/api", "10.0.0.1:8080") == ("10.0.0.1", 8080)
