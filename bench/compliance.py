@@ -12,6 +12,7 @@ one core and the ratio to the 5,000/s target.
 import argparse
 import gc
 import json
+import os
 import random
 import sys
 import time
@@ -111,17 +112,18 @@ def main() -> int:
     now = time.time()
     checks = sum(len(p.checks) for p in packs.values())
 
-    best = None
+    best = best_cpu = None
     statuses: Counter = Counter()
     for rep in range(args.repeat):
         gc.collect()
         gc.disable()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for f in fact_sets:
             results = engine.evaluate(f, params_by_unit[f["host"]["unit_code"]], now)
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
         gc.enable()
         best = elapsed if best is None else min(best, elapsed)
+        best_cpu = cpu if best_cpu is None else min(best_cpu, cpu)
         if rep == 0:
             for f in fact_sets:
                 statuses.update(
@@ -130,16 +132,19 @@ def main() -> int:
                 )
     del results
     rate = len(fact_sets) / best
+    cpu_rate = len(fact_sets) / best_cpu
     figures = {
         "hosts": len(fact_sets),
         "packs": len(packs),
         "checks": checks,
         "fact_paths": len(engine.fact_paths),
         "build_facts_per_s": round(len(fact_sets) / t_facts),
-        "evaluations_per_s_per_core": round(rate),
-        "us_per_host": round(best / len(fact_sets) * 1e6, 1),
+        "evaluations_per_s_wall": round(rate),
+        "evaluations_per_s_per_core": round(cpu_rate),
+        "cpu_us_per_host": round(best_cpu / len(fact_sets) * 1e6, 1),
         "target_per_s": TARGET,
-        "ratio_to_target": round(rate / TARGET, 2),
+        "ratio_to_target": round(cpu_rate / TARGET, 2),
+        "load_average": round(os.getloadavg()[0], 1),
         "statuses": dict(statuses),
         "generate_s": round(t_gen, 1),
     }
@@ -156,8 +161,9 @@ def main() -> int:
             "(on ingest, once per changed section)"
         )
         print(
-            f"evaluate all packs: {rate:,.0f} host evaluations/s on one core "
-            f"({figures['us_per_host']} µs/host); target {TARGET:,.0f}/s; "
+            f"evaluate all packs: {cpu_rate:,.0f} host evaluations per CPU-second on one core "
+            f"({figures['cpu_us_per_host']} µs CPU/host); {rate:,.0f}/s wall-clock "
+            f"(load average {figures['load_average']}); target {TARGET:,.0f}/s per core; "
             f"ratio {figures['ratio_to_target']:.2f}x"
         )
     return 0
