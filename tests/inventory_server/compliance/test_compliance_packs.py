@@ -94,3 +94,26 @@ def test_headless_workstation_screen_lock_is_not_applicable():
     results = engine().evaluate(facts.build_facts(sections, data["host"]), now=NOW)
     (lock,) = [r for r in results if r.check_id == "screen_lock"]
     assert lock.status == "not_applicable"
+
+
+def test_shipped_packs_pass_yamllint():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    yamllint = Path(sys.executable).with_name("yamllint")
+    out = subprocess.run(
+        [
+            str(yamllint),
+            "--strict",
+            "-c",
+            str(root / ".yamllint"),
+            str(root / "inventory_server" / "compliance" / "packs"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout
