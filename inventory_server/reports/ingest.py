@@ -610,10 +610,29 @@ def _insert_rows(db: Session, model, rows: list[dict]) -> None:
         return
     cursor = conn.connection.driver_connection.cursor()
     names = ", ".join(columns)
+    # COPY's text format built here in one buffer: several times cheaper than write_row().
+    text = "".join(
+        "\t".join([_copy_text(r.get(c)) for c in columns]) + "\n" for r in rows
+    ).encode("utf-8")
     with cursor.copy(f"COPY {model.__tablename__} ({names}) FROM STDIN") as copy:
-        for r in rows:
-            copy.write_row([r.get(c) for c in columns])
+        copy.write(text)
     cursor.close()
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    """Return ``value`` as a field of PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if type(value) is str:
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return str(value).translate(_COPY_ESCAPES)
 
 
 def _naive(value: dt.datetime | None):
