@@ -36,6 +36,8 @@ PERMISSIONS = {
     "units": ("admin", "it_officer", "security", "auditor"),
     "export": ("admin", "it_officer", "security", "auditor"),
     "secrets": ("admin", "it_officer"),
+    "provisioning": ("admin", "it_officer"),
+    "hosts_write": ("admin", "it_officer"),
     "units_write": ("admin",),
     "users": ("admin",),
     "audit": ("admin",),
@@ -227,6 +229,63 @@ def compliance_checks(
         db.rollback()
         return []
     return sorted(rows, key=lambda r: (-r["counts"].get("fail", 0), r["pack"], r["check"]))
+
+
+def check_hosts(
+    db: Session, *, scope: str | None, pack_id: str, check_id: str, status: str | None = None
+) -> list[dict[str, Any]]:
+    """Return the hosts' results for one check in the caller's subtree (failing first)."""
+    service = _compliance_service()
+    if service is None or not hasattr(service, "result_rows"):
+        return []
+    try:
+        rows = service.result_rows(
+            db, scope=scope, pack_id=pack_id, check_id=check_id, status=status or None
+        )
+    except (OperationalError, ProgrammingError):  # compliance tables not migrated yet
+        db.rollback()
+        return []
+    order = {"fail": 0, "error": 1}
+    return sorted(rows, key=lambda r: (order.get(r["status"], 2), r["hostname"]))
+
+
+def provisioning_groups(db: Session, *, scope: str | None) -> list[dict[str, Any]]:
+    """Return the Ansible groups of the caller's hosts, with their members, by name."""
+    from inventory_server.inventory.api import build_inventory
+
+    inv = build_inventory(db, scope)
+    out = []
+    for name, group in sorted(inv.items()):
+        if name in ("_meta", "all", "ungrouped") or not isinstance(group, dict):
+            continue
+        out.append(
+            {
+                "name": name,
+                "hosts": sorted(group.get("hosts", [])),
+                "children": sorted(group.get("children", [])),
+                "kind": name.split("_", 1)[0],
+            }
+        )
+    return out
+
+
+def revoke_host_tokens(
+    db: Session, *, actor: User, scope: str | None, host_id: int, remote_addr: str | None = None
+) -> int:
+    """Revoke a host's agent tokens (it re-enrolls only with a new secret); audits, commits."""
+    from inventory_server.enrollment.services import revoke_host
+
+    host = db.get(Host, host_id)
+    if host is None or not in_scope(host.unit, scope):
+        raise AdminError(_("No host with id %(id)s", id=host_id), status=404, field="id")
+    audit(
+        db,
+        user=actor,
+        action="host_revoked",
+        target=f"{host.hostname}#{host.id}",
+        remote_addr=remote_addr,
+    )
+    return revoke_host(db, host=host)
 
 
 def host_compliance(db: Session, *, host_id: int) -> dict[str, Any] | None:

@@ -52,6 +52,17 @@ LABELS = {
     "user_disabled": N_("User disabled"),
     "unit_created": N_("Unit created"),
     "export": N_("Export"),
+    "host_revoked": N_("Host tokens revoked"),
+    # compliance statuses
+    "pass": N_("Pass"),
+    "fail": N_("Fail"),
+    "not_applicable": N_("Not applicable"),
+    "error": N_("Error"),
+    # Ansible group kinds
+    "unit": N_("Unit"),
+    "os": N_("Operating system"),
+    "role": N_("Role"),
+    "policy": N_("Failing check"),
     # OS families
     "linux": N_("Linux"),
     "windows": N_("Windows"),

@@ -445,6 +445,90 @@ def compliance():
     )
 
 
+@bp.get("/compliance/checks/<pack_id>/<check_id>")
+@login_required(*P["dashboard"])
+def compliance_check(pack_id: str, check_id: str):
+    """One check: the user's hosts and their status, failing first."""
+    status = request.args.get("status") or None
+    rows = admin.check_hosts(
+        get_db(), scope=_scope(), pack_id=pack_id, check_id=check_id, status=status
+    )
+    return render_template("compliance_check.html", rows=rows, pack_id=pack_id, check_id=check_id)
+
+
+@bp.get("/compliance/checks/<pack_id>/<check_id>/export/<fmt>")
+@login_required(*P["export"])
+def compliance_check_export(pack_id: str, check_id: str, fmt: str):
+    """Download one check's host results."""
+    rows = admin.check_hosts(
+        get_db(),
+        scope=_scope(),
+        pack_id=pack_id,
+        check_id=check_id,
+        status=request.args.get("status") or None,
+    )
+    rows = [dict(r, status=label(r["status"])) for r in rows]
+    return _export(fmt, f"compliance-{check_id}", _columns(CHECK_COLUMNS), rows)
+
+
+CHECK_COLUMNS = [
+    ("hostname", N_("Host name")),
+    ("unit", N_("Unit")),
+    ("status", N_("State")),
+    ("severity", N_("Severity")),
+    ("since", N_("Since")),
+    ("evaluated_at", N_("Evaluated")),
+]
+
+
+# --- provisioning -------------------------------------------------------------------------------
+
+GROUP_COLUMNS = [
+    ("name", N_("Group")),
+    ("kind", N_("Kind")),
+    ("hosts", N_("Hosts")),
+    ("children", N_("Sub-groups")),
+]
+
+
+@bp.get("/provisioning")
+@login_required(*P["provisioning"])
+def provisioning():
+    """The Ansible groups of the user's hosts, as playbooks target them."""
+    groups = admin.provisioning_groups(get_db(), scope=_scope())
+    return render_template(
+        "provisioning.html",
+        groups=groups,
+        inventory_url=url_for("inventory.ansible_inventory", _external=True),
+    )
+
+
+@bp.get("/provisioning/export/<fmt>")
+@login_required(*P["provisioning"])
+def provisioning_export(fmt: str):
+    """Download the Ansible groups and their hosts."""
+    groups = admin.provisioning_groups(get_db(), scope=_scope())
+    return _export(fmt, "ansible-groups", _columns(GROUP_COLUMNS), groups)
+
+
+@bp.post("/hosts/<int:host_id>/revoke")
+@login_required(*P["hosts_write"])
+def host_revoke(host_id: int):
+    """Revoke a host's agent tokens; it must re-enroll with a new secret."""
+    check_csrf()
+    try:
+        admin.revoke_host_tokens(
+            get_db(),
+            actor=load_user(),
+            scope=_scope(),
+            host_id=host_id,
+            remote_addr=request.remote_addr,
+        )
+    except admin.AdminError as exc:
+        abort(exc.status, description=str(exc))
+    return redirect(url_for("web.host", host_id=host_id, revoked=1))
+
+
 # --- units --------------------------------------------------------------------------------------
 
 UNIT_COLUMNS = [

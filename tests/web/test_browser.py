@@ -103,9 +103,11 @@ def site(tmp_path_factory):
 
 
 def shot(page, name: str) -> None:
-    """Save a screenshot of the visible 1366×768 window."""
+    """Save a screenshot of the visible 1366×768 window; the page must not scroll sideways."""
     os.makedirs(ARTIFACTS, exist_ok=True)
     page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"))
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= VIEWPORT["width"], f"{name}: {width}px wide, wider than the screen"
 
 
 def open_as(browser, site, who: str, lang: str = "en"):
