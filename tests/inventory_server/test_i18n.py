@@ -56,8 +56,9 @@ def test_extraction_covers_python_and_templates():
 def test_every_message_has_a_vietnamese_translation():
     cat = vi_catalog()
     translated = {m.id: m.string for m in cat if m.id and m.string and not m.fuzzy}
-    missing = sorted(f"{where}: {msg!r}" for msg, where in extracted().items()
-                     if msg not in translated)
+    missing = sorted(
+        f"{where}: {msg!r}" for msg, where in extracted().items() if msg not in translated
+    )
     assert not missing, "untranslated in vi.po:\n" + "\n".join(missing)
 
 

@@ -20,8 +20,16 @@ from tests.conftest import ROOT, seed_database, start_server, stop_server
 from tests.web.hosts import two_units
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = os.path.join(ROOT, "tests", "artifacts")
 VIEWPORT = {"width": 1366, "height": 768}
 
@@ -67,8 +75,7 @@ _json = json
 def chromium_path():
     """Debian's Chromium; installed with apt when missing."""
     if not os.path.exists(CHROMIUM):
-        subprocess.run(["apt-get", "install", "-y", "chromium"], check=True,
-                       capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "chromium"], check=True, capture_output=True)
     return CHROMIUM
 
 

@@ -11,8 +11,12 @@ from inventory_server.exports import ExportError, export_response, to_csv, to_xl
 
 COLS = ["name", "count", "when", "tags"]
 ROWS = [
-    {"name": "Phòng Tài vụ – Sở Tài chính", "count": 1234, "when": "2026-11-20T08:00:00Z",
-     "tags": ["a", "b"]},
+    {
+        "name": "Phòng Tài vụ – Sở Tài chính",
+        "count": 1234,
+        "when": "2026-11-20T08:00:00Z",
+        "tags": ["a", "b"],
+    },
     {"name": "Ủy ban nhân dân", "count": None, "when": None, "tags": []},
 ]
 
@@ -21,9 +25,11 @@ def test_csv_has_bom_header_and_unicode():
     data = to_csv(COLS, ["Tên", "Số", "Lúc", "Nhãn"], ROWS)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows == [["Tên", "Số", "Lúc", "Nhãn"],
-                    ["Phòng Tài vụ – Sở Tài chính", "1234", "2026-11-20T08:00:00Z", "a, b"],
-                    ["Ủy ban nhân dân", "", "", ""]]
+    assert rows == [
+        ["Tên", "Số", "Lúc", "Nhãn"],
+        ["Phòng Tài vụ – Sở Tài chính", "1234", "2026-11-20T08:00:00Z", "a, b"],
+        ["Ủy ban nhân dân", "", "", ""],
+    ]
 
 
 def test_xlsx_keeps_types():

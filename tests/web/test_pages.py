@@ -39,20 +39,26 @@ def csrf(client, path="/login") -> str:
 def login(client, seed, who: str, lang: str = "en"):
     """Log in through the form (pages then in ``lang``); return the response."""
     client.set_cookie("lang", lang)
-    return client.post("/login", data={"username": who, "password": seed.passwords[who],
-                                       "csrf_token": csrf(client)})
+    return client.post(
+        "/login",
+        data={"username": who, "password": seed.passwords[who], "csrf_token": csrf(client)},
+    )
 
 
 def test_login_lockout_and_audit(client, seed):
     token = csrf(client)
     for _ in range(5):
-        r = client.post("/login", data={"username": "officer", "password": "wrong-password",
-                                        "csrf_token": token})
+        r = client.post(
+            "/login",
+            data={"username": "officer", "password": "wrong-password", "csrf_token": token},
+        )
         assert r.status_code == 401
         assert "Sai tên đăng nhập hoặc mật khẩu" in r.get_data(as_text=True)  # vi by default
     # Locked now: even the right password is refused, with its own message.
-    r = client.post("/login", data={"username": "officer", "password": seed.passwords["officer"],
-                                    "csrf_token": token})
+    r = client.post(
+        "/login",
+        data={"username": "officer", "password": seed.passwords["officer"], "csrf_token": token},
+    )
     assert r.status_code == 401
     assert "tài khoản bị khóa" in r.get_data(as_text=True)
     assert login(client, seed, "admin").status_code == 302
@@ -77,8 +83,17 @@ def test_session_cookie_flags(client, seed):
 
 
 def test_pages_need_a_log_in(client, seed):
-    for path in ("/", "/hosts", "/software", "/units", "/secrets", "/users", "/audit",
-                 "/hosts/export/csv", "/compliance"):
+    for path in (
+        "/",
+        "/hosts",
+        "/software",
+        "/units",
+        "/secrets",
+        "/users",
+        "/audit",
+        "/hosts/export/csv",
+        "/compliance",
+    ):
         r = client.get(path)
         assert r.status_code == 302 and "/login" in r.headers["Location"], path
 
@@ -119,8 +134,10 @@ def test_security_and_auditor_read_everything_but_change_nothing(client, seed, h
 def test_secret_is_shown_once_and_audited(client, seed):
     login(client, seed, "officer")
     token = csrf(client, "/secrets")
-    r = client.post("/secrets", data={"unit": "PHONG-HC", "days": "7", "label": "Phòng họp",
-                                      "csrf_token": token})
+    r = client.post(
+        "/secrets",
+        data={"unit": "PHONG-HC", "days": "7", "label": "Phòng họp", "csrf_token": token},
+    )
     assert r.status_code == 201
     shown = re.search(r'id="new-secret" class="secret">(kme_[^<]+)<', r.get_data(as_text=True))
     assert shown
@@ -138,16 +155,26 @@ def test_secret_is_shown_once_and_audited(client, seed):
 def test_admin_adds_user_and_unit_with_errors_shown(client, seed):
     login(client, seed, "admin")
     token = csrf(client, "/users")
-    r = client.post("/users", data={"username": "hoa", "password": "ngan", "role": "auditor",
-                                    "csrf_token": token})
+    r = client.post(
+        "/users",
+        data={"username": "hoa", "password": "ngan", "role": "auditor", "csrf_token": token},
+    )
     assert r.status_code == 422 and "at least 10 characters" in r.get_data(as_text=True)
-    r = client.post("/users", data={"username": "hoa", "password": "mat-khau-rat-dai",
-                                    "role": "auditor", "display_name": "Trần Thị Hoa",
-                                    "csrf_token": token})
+    r = client.post(
+        "/users",
+        data={
+            "username": "hoa",
+            "password": "mat-khau-rat-dai",
+            "role": "auditor",
+            "display_name": "Trần Thị Hoa",
+            "csrf_token": token,
+        },
+    )
     assert r.status_code == 302
     assert "Trần Thị Hoa" in client.get("/users").get_data(as_text=True)
-    r = client.post("/units", data={"code": "SO-YT", "name": "Sở Y tế", "parent": "TINH",
-                                    "csrf_token": token})
+    r = client.post(
+        "/units", data={"code": "SO-YT", "name": "Sở Y tế", "parent": "TINH", "csrf_token": token}
+    )
     assert r.status_code == 302
     assert "Sở Y tế" in client.get("/units").get_data(as_text=True)
     r = client.post("/units", data={"code": "SO-YT", "name": "again", "csrf_token": token})
@@ -169,10 +196,15 @@ def test_exports_csv_with_bom_and_typed_xlsx(client, seed, hosts):
     header = [c.value for c in ws[1]]
     assert ws.cell(2, header.index("Memory (bytes)") + 1).value == 8 * 1024**3
     assert ws.cell(2, header.index("Last seen") + 1).is_date
-    for path in ("/software/export/xlsx", "/units/export/csv", "/secrets/export/xlsx",
-                 "/users/export/csv", "/audit/export/xlsx",
-                 f"/hosts/{hosts['hc']}/software/export/csv",
-                 f"/hosts/{hosts['hc']}/history/export/xlsx"):
+    for path in (
+        "/software/export/xlsx",
+        "/units/export/csv",
+        "/secrets/export/xlsx",
+        "/users/export/csv",
+        "/audit/export/xlsx",
+        f"/hosts/{hosts['hc']}/software/export/csv",
+        f"/hosts/{hosts['hc']}/history/export/xlsx",
+    ):
         assert client.get(path).status_code == 200, path
     assert client.get("/hosts/export/pdf").status_code == 404
     audit = client.get("/api/v1/audit-log?action=export").get_json()
@@ -209,8 +241,14 @@ def test_dashboard_figures_and_filters(client, seed, hosts):
 
 def test_next_parameter_cannot_leave_the_site(client, seed):
     for target in ("//evil.example/", "https://evil.example/", "/\\evil.example", "/hosts"):
-        r = client.post(f"/login?next={target}", data={
-            "username": "admin", "password": seed.passwords["admin"], "csrf_token": csrf(client)})
+        r = client.post(
+            f"/login?next={target}",
+            data={
+                "username": "admin",
+                "password": seed.passwords["admin"],
+                "csrf_token": csrf(client),
+            },
+        )
         assert r.headers["Location"] == ("/hosts" if target == "/hosts" else "/"), target
 
 
@@ -241,8 +279,9 @@ def test_revoking_a_host_needs_rights_and_scope(client, seed, hosts):
     login(client, seed, "security")
     token = csrf(client, f"/hosts/{hosts['hc']}")
     assert "Revoke the agent" not in client.get(f"/hosts/{hosts['hc']}").get_data(as_text=True)
-    assert client.post(f"/hosts/{hosts['hc']}/revoke", data={"csrf_token": token}).status_code \
-        == 403
+    assert (
+        client.post(f"/hosts/{hosts['hc']}/revoke", data={"csrf_token": token}).status_code == 403
+    )
     login(client, seed, "officer")
     token = csrf(client, f"/hosts/{hosts['hc']}")
     r = client.post(f"/hosts/{hosts['tc']}/revoke", data={"csrf_token": token})
@@ -250,7 +289,8 @@ def test_revoking_a_host_needs_rights_and_scope(client, seed, hosts):
     r = client.post(f"/hosts/{hosts['hc']}/revoke", data={"csrf_token": token})
     assert r.status_code == 302
     assert "tokens of this host are revoked" in client.get(r.headers["Location"]).get_data(
-        as_text=True)
+        as_text=True
+    )
     login(client, seed, "admin")
     log = client.get("/api/v1/audit-log?action=host_revoked").get_json()["items"]
     assert log[0]["username"] == "officer" and log[0]["target"].startswith("pc-hanh-chinh#")

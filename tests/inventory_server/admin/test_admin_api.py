@@ -15,8 +15,10 @@ def hosts(client, seed):
 
 
 def test_units_are_scoped_to_the_officers_subtree(client, seed, hosts):
-    codes = [u["code"] for u in client.get("/api/v1/units", headers=auth(seed.officer_token))
-             .get_json()["items"]]
+    codes = [
+        u["code"]
+        for u in client.get("/api/v1/units", headers=auth(seed.officer_token)).get_json()["items"]
+    ]
     assert codes == ["SO-TTTT", "PHONG-HC"]
     tree = client.get("/api/v1/units", headers=auth(seed.admin_token)).get_json()["items"]
     assert [u["code"] for u in tree] == ["TINH", "SO-TTTT", "PHONG-HC", "SO-TC"]
@@ -56,15 +58,21 @@ def test_software_catalogue_counts_installs_in_scope(client, seed, hosts):
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "licence_class"
     x = client.get("/api/v1/software?format=xlsx", headers=auth(seed.admin_token))
     ws = load_workbook(io.BytesIO(x.data)).active
-    assert [c.value for c in ws[1]] == ["name", "publisher", "licence_class", "installs",
-                                        "versions"]
+    assert [c.value for c in ws[1]] == [
+        "name",
+        "publisher",
+        "licence_class",
+        "installs",
+        "versions",
+    ]
     assert isinstance(ws["D2"].value, int)
 
 
 def test_officer_creates_and_revokes_secrets_only_in_own_subtree(client, seed):
     h = auth(seed.officer_token)
-    r = client.post("/api/v1/enrollment-secrets", json={"unit": "PHONG-HC", "label": "Tầng 2"},
-                    headers=h)
+    r = client.post(
+        "/api/v1/enrollment-secrets", json={"unit": "PHONG-HC", "label": "Tầng 2"}, headers=h
+    )
     assert r.status_code == 201
     made = r.get_json()
     assert made["secret"].startswith("kme_") and made["label"] == "Tầng 2"
@@ -75,11 +83,11 @@ def test_officer_creates_and_revokes_secrets_only_in_own_subtree(client, seed):
     assert r.status_code == 404
     r = client.post("/api/v1/enrollment-secrets", json={"unit": "PHONG-HC", "days": 0}, headers=h)
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "days"
-    r = client.post("/api/v1/enrollment-secrets", json={"unit": "PHONG-HC", "days": "7"},
-                    headers=h)
+    r = client.post("/api/v1/enrollment-secrets", json={"unit": "PHONG-HC", "days": "7"}, headers=h)
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "days"
-    other = client.post(f"/api/v1/enrollment-secrets/{made['id']}/revoke",
-                        headers=auth(seed.other_officer_token))
+    other = client.post(
+        f"/api/v1/enrollment-secrets/{made['id']}/revoke", headers=auth(seed.other_officer_token)
+    )
     assert other.status_code == 404
     r = client.post(f"/api/v1/enrollment-secrets/{made['id']}/revoke", headers=h)
     assert r.status_code == 200 and r.get_json()["state"] == "revoked"
@@ -94,8 +102,9 @@ def test_roles_without_rights_are_refused(client, seed):
         assert client.get("/api/v1/audit-log", headers=auth(token)).status_code == 403
         r = client.post("/api/v1/units", json={"code": "X", "name": "X"}, headers=auth(token))
         assert r.status_code == 403
-    r = client.post("/api/v1/enrollment-secrets", json={"unit": "TINH"},
-                    headers=auth(seed.security_token))
+    r = client.post(
+        "/api/v1/enrollment-secrets", json={"unit": "TINH"}, headers=auth(seed.security_token)
+    )
     assert r.status_code == 403
     assert client.get("/api/v1/units").status_code == 401
     assert client.post("/api/v1/users", json={}).status_code == 401
@@ -103,28 +112,46 @@ def test_roles_without_rights_are_refused(client, seed):
 
 def test_admin_creates_users_and_units_with_clear_errors(client, seed):
     h = auth(seed.admin_token)
-    r = client.post("/api/v1/units", json={"code": "UBND-HUYEN", "name": "UBND huyện Dầu Tiếng",
-                                           "parent": "TINH"}, headers=h)
+    r = client.post(
+        "/api/v1/units",
+        json={"code": "UBND-HUYEN", "name": "UBND huyện Dầu Tiếng", "parent": "TINH"},
+        headers=h,
+    )
     assert r.status_code == 201 and r.get_json()["name"] == "UBND huyện Dầu Tiếng"
-    r = client.post("/api/v1/users", json={"username": "lan", "password": "mat-khau-dai-1",
-                                           "role": "it_officer", "unit": "UBND-HUYEN",
-                                           "display_name": "Nguyễn Thị Lan"}, headers=h)
+    r = client.post(
+        "/api/v1/users",
+        json={
+            "username": "lan",
+            "password": "mat-khau-dai-1",
+            "role": "it_officer",
+            "unit": "UBND-HUYEN",
+            "display_name": "Nguyễn Thị Lan",
+        },
+        headers=h,
+    )
     assert r.status_code == 201 and r.get_json()["unit"] == "UBND-HUYEN"
-    r = client.post("/api/v1/users", json={"username": "lan", "password": "mat-khau-dai-1",
-                                           "role": "auditor"}, headers=h)
+    r = client.post(
+        "/api/v1/users",
+        json={"username": "lan", "password": "mat-khau-dai-1", "role": "auditor"},
+        headers=h,
+    )
     assert r.status_code == 422 and "already exists" in r.get_json()["error"]["message"]
-    r = client.post("/api/v1/users", json={"username": "x", "password": "short",
-                                           "role": "auditor"}, headers=h)
+    r = client.post(
+        "/api/v1/users", json={"username": "x", "password": "short", "role": "auditor"}, headers=h
+    )
     assert r.status_code == 422 and "10 characters" in r.get_json()["error"]["message"]
     r = client.post("/api/v1/users", json={"username": "y", "role": "auditor"}, headers=h)
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "password"
-    r = client.post("/api/v1/users", data="username=z", headers=h,
-                    content_type="application/x-www-form-urlencoded")
+    r = client.post(
+        "/api/v1/users",
+        data="username=z",
+        headers=h,
+        content_type="application/x-www-form-urlencoded",
+    )
     assert r.status_code == 415
     users = client.get("/api/v1/users", headers=h).get_json()["items"]
     assert "lan" in [u["username"] for u in users]
-    actions = [a["action"] for a in client.get("/api/v1/audit-log", headers=h)
-               .get_json()["items"]]
+    actions = [a["action"] for a in client.get("/api/v1/audit-log", headers=h).get_json()["items"]]
     assert actions[:2] == ["user_created", "unit_created"]
 
 
