@@ -4,6 +4,8 @@ The role runs against localhost with a local connection: validation is its first
 rejected variable stops the run before anything else happens.
 """
 
+import sys
+
 import pytest
 
 from tests.testhosts.ansible import run_playbook
@@ -26,13 +28,15 @@ CASES = [
 @pytest.fixture(scope="module")
 def local_inventory(tmp_path_factory):
     path = tmp_path_factory.mktemp("inv") / "hosts.ini"
-    path.write_text("localhost ansible_connection=local\n")
+    path.write_text(
+        f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n"
+    )
     return path
 
 
 @pytest.mark.parametrize(("role", "bad", "name"), CASES, ids=[c[2] for c in CASES])
 def test_wrong_variable_is_rejected_with_its_name(role, bad, name, local_inventory):
-    run = run_playbook("tests/roles/files/apply_role.yml", local_inventory,
+    run = run_playbook("tests/roles/files/validate_role.yml", local_inventory,
                        "-e", f"role_under_test={role}", "-e", bad, timeout=120)
     assert run.returncode != 0
     out = run.stdout + run.stderr

@@ -8,7 +8,7 @@ from tests.testhosts.ansible import BIN, REPO, ansible_env
 
 pytestmark = pytest.mark.slow
 
-ANSIBLE_PATHS = ["roles", "playbooks", "tests/roles/files/apply_role.yml"]
+ANSIBLE_PATHS = ["roles", "playbooks", "tests/roles/files"]
 
 
 def test_yamllint_is_clean():

@@ -12,6 +12,7 @@ take their init-script paths.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shlex
 import shutil
@@ -78,6 +79,7 @@ class TestHost:
         self.key_path = Path()
         self.inventory_path = Path()
         self._proc: subprocess.Popen | None = None
+        self._image_lock = None
         self._init_pid = 0
 
     # -- life cycle -------------------------------------------------------------------------
@@ -85,6 +87,9 @@ class TestHost:
     def start(self) -> TestHost:
         """Build or reuse the image, then boot the host and wait until sshd answers."""
         lower = ensure_image()
+        # A shared lock on the image for the host's lifetime: pruning never removes it under us.
+        self._image_lock = open(lower.parent / "lock")  # noqa: SIM115 - held until stop()
+        fcntl.flock(self._image_lock, fcntl.LOCK_SH)
         RUN_ROOT.mkdir(parents=True, exist_ok=True)
         self.workdir = Path(tempfile.mkdtemp(prefix=f"{self.netns}-", dir=RUN_ROOT))
         for d in ("seed", "layer", "merged"):
@@ -228,6 +233,9 @@ class TestHost:
         subprocess.run(["ip", "netns", "del", self.netns], capture_output=True, check=False)
         subprocess.run(["ip", "link", "del", f"kth{self.index}h"], capture_output=True,
                        check=False)
+        if self._image_lock is not None:
+            self._image_lock.close()
+            self._image_lock = None
         if self.workdir != Path() and self.workdir.exists():
             # The overlay and its tmpfs were mounted only in the host's mount namespace.
             shutil.rmtree(self.workdir, ignore_errors=True)

@@ -89,8 +89,9 @@ def _chroot_script(rootfs: Path, script: str, log) -> None:
 def build(dest: Path, log) -> None:
     """Build a fresh image at ``dest`` (which must not exist)."""
     if shutil.which("debootstrap") is None:
-        _run(["apt-get", "install", "-y", "-q", "debootstrap"], log,
-             env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        _run(["apt-get", "update", "-q"], log, env=env)
+        _run(["apt-get", "install", "-y", "-q", "debootstrap"], log, env=env)
     APT_ARCHIVES.mkdir(parents=True, exist_ok=True)
     _run(
         [
@@ -147,4 +148,18 @@ def ensure_image() -> Path:
             shutil.rmtree(rootfs)
         tmp.rename(rootfs)
         done.write_text(key + "\n")
+    prune(keep=key)
     return rootfs
+
+
+def prune(*, keep: str) -> None:
+    """Delete cached images of other keys that no session is using (their lock is free)."""
+    for other in CACHE_ROOT.glob(f"{SUITE}-*"):
+        if other.name == keep or not (other / "lock").exists():
+            continue
+        with open(other / "lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            shutil.rmtree(other, ignore_errors=True)
