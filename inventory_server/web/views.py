@@ -16,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from werkzeug.exceptions import default_exceptions
 
 from inventory_server.admin import services as admin
 from inventory_server.app import get_db
@@ -60,7 +61,12 @@ def _template_globals():
         "label": label,
         "may": _may,
         "export_formats": FORMATS,
+        "http_defaults": _HTTP_DEFAULTS,
     }
+
+
+_HTTP_DEFAULTS = {code: exc.description for code, exc in default_exceptions.items()}
+"""Werkzeug's English descriptions: the error page shows its own translated text instead."""
 
 
 @bp.after_app_request

@@ -294,3 +294,24 @@ def test_revoking_a_host_needs_rights_and_scope(client, seed, hosts):
     login(client, seed, "admin")
     log = client.get("/api/v1/audit-log?action=host_revoked").get_json()["items"]
     assert log[0]["username"] == "officer" and log[0]["target"].startswith("pc-hanh-chinh#")
+
+
+def test_error_pages_speak_the_page_language(client, seed):
+    login(client, seed, "auditor", lang="vi")
+    r = client.get("/users", headers={"Accept": "text/html"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 403 and "Bạn không được phép mở trang này" in html
+    assert "permission" not in html  # Werkzeug's English description is not shown
+    r = client.get("/hosts/999", headers={"Accept": "text/html"})
+    assert r.status_code == 404 and "Không có máy với id 999" in r.get_data(as_text=True)
+
+
+def test_hosts_sort_by_column(client, seed, hosts):
+    login(client, seed, "admin")
+    html = client.get("/hosts?sort=-software_count").get_data(as_text=True)
+    assert html.index("pc-hanh-chinh") < html.index("pc-tai-chinh")  # 50 before 20 packages
+    assert 'aria-sort="descending"' in html
+    html = client.get("/hosts?sort=software_count").get_data(as_text=True)
+    assert html.index("pc-tai-chinh") < html.index("pc-hanh-chinh")
+    assert 'href="?sort=-software_count"' in html  # clicking again reverses
+    assert "sort must be one of" in client.get("/hosts?sort=bogus").get_data(as_text=True)

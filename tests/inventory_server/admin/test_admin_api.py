@@ -158,3 +158,20 @@ def test_admin_creates_users_and_units_with_clear_errors(client, seed):
 def test_api_error_messages_are_translated(client, seed):
     r = client.get("/api/v1/dashboard?unit=NOPE&lang=vi", headers=auth(seed.admin_token))
     assert r.get_json()["error"]["message"] == "Không có đơn vị NOPE"
+
+
+def test_hosts_api_is_scoped_by_role_and_unit(client, seed, hosts):
+    def names(token):
+        r = client.get("/api/v1/hosts", headers=auth(token))
+        return sorted(h["hostname"] for h in r.get_json()["items"])
+
+    assert names(seed.officer_token) == ["pc-hanh-chinh"]
+    assert names(seed.other_officer_token) == ["pc-tai-chinh"]
+    assert names(seed.security_token) == ["pc-hanh-chinh", "pc-tai-chinh"]
+    assert names(seed.admin_token) == ["pc-hanh-chinh", "pc-tai-chinh"]
+    r = client.get(f"/api/v1/hosts/{hosts['tc']}", headers=auth(seed.officer_token))
+    assert r.status_code == 404
+    r = client.get(f"/api/v1/hosts/{hosts['tc']}/software", headers=auth(seed.officer_token))
+    assert r.status_code == 404
+    r = client.get(f"/api/v1/hosts/{hosts['hc']}", headers=auth(seed.officer_token))
+    assert r.status_code == 200 and r.get_json()["unit"] == "PHONG-HC"
