@@ -2,7 +2,6 @@
 
 import argparse
 import os
-import signal
 import socket
 import sys
 import time
@@ -91,6 +90,8 @@ def cmd_run(args) -> int:
 
     def _stop(signum, frame):
         stop["now"] = True
+
+    import signal
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)

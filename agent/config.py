@@ -1,6 +1,5 @@
 """Agent configuration: an INI file (``[agent]`` section) with sensible defaults per platform."""
 
-import configparser
 import os
 import sys
 from dataclasses import dataclass, fields
@@ -74,6 +73,8 @@ class AgentConfig:
 
 def load_config(path: Optional[str] = None) -> AgentConfig:
     """Read the configuration file (missing is fine: defaults apply)."""
+    import configparser  # imported on use: ``show`` without a configuration file skips it
+
     path = path or default_config_path()
     cfg = AgentConfig(path=path)
     parser = configparser.ConfigParser(interpolation=None)
@@ -102,6 +103,8 @@ def load_config(path: Optional[str] = None) -> AgentConfig:
 
 def save_config(cfg: AgentConfig) -> None:
     """Write the configuration file (creating its directory)."""
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None)
     parser["agent"] = {
         f.name: str(getattr(cfg, f.name)) for f in fields(AgentConfig) if f.name != "path"
