@@ -73,26 +73,33 @@ class AgentConfig:
 
 def load_config(path: Optional[str] = None) -> AgentConfig:
     """Read the configuration file (missing is fine: defaults apply)."""
-    import configparser  # imported on use: ``show`` without a configuration file skips it
-
     path = path or default_config_path()
     cfg = AgentConfig(path=path)
-    parser = configparser.ConfigParser(interpolation=None)
     try:
         with open(path, encoding="utf-8") as fh:
-            parser.read_file(fh)
+            text = fh.read()
     except FileNotFoundError:
-        pass
-    if parser.has_section("agent"):
-        for f in fields(AgentConfig):
-            if f.name == "path" or not parser.has_option("agent", f.name):
-                continue
-            raw = parser.get("agent", f.name).strip()
-            try:
-                value = f.type(raw) if f.type in (int, float) else raw
-            except ValueError as exc:
-                raise ValueError(f"{path}: [agent] {f.name}: not a number: {raw!r}") from exc
-            setattr(cfg, f.name, value)
+        text = ""
+    values = {}
+    if text:
+        import configparser  # only when there is a file: ``show`` often runs without one
+
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(text, source=path)
+        except configparser.Error as exc:
+            raise ValueError(f"{path}: not a valid configuration file: {exc}") from exc
+        if parser.has_section("agent"):
+            values = dict(parser.items("agent"))
+    for f in fields(AgentConfig):
+        if f.name == "path" or f.name not in values:
+            continue
+        raw = values[f.name].strip()
+        try:
+            value = f.type(raw) if f.type in (int, float) else raw
+        except ValueError as exc:
+            raise ValueError(f"{path}: [agent] {f.name}: not a number: {raw!r}") from exc
+        setattr(cfg, f.name, value)
     if not cfg.state_dir:
         cfg.state_dir = os.path.join(os.path.dirname(os.path.abspath(path)), "state") if (
             path != default_config_path()

@@ -19,6 +19,9 @@ def test_config_rejects_bad_values(tmp_path):
     path.write_text("[agent]\npin_sha256 = nothex\n")
     with pytest.raises(ValueError, match="pin_sha256"):
         load_config(str(path))
+    path.write_text("server_url = http://x\n")  # no [agent] header
+    with pytest.raises(ValueError, match="not a valid configuration file"):
+        load_config(str(path))
     path.write_text("[agent]\ninterval_seconds = soon\n")
     with pytest.raises(ValueError, match="interval_seconds"):
         load_config(str(path))
