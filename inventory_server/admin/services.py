@@ -5,6 +5,7 @@ for every unit) where it reads scoped data, so pages, the API and tests share on
 """
 
 import datetime as dt
+import unicodedata
 from typing import Any
 
 from sqlalchemy import func, select
@@ -55,6 +56,15 @@ class AdminError(ValueError):
         super().__init__(message)
         self.status = status
         self.field = field
+
+
+def nfc(text: str) -> str:
+    """Return ``text`` in Unicode NFC, the composed form TCVN 6909 text is stored and searched in.
+
+    Some input methods send Vietnamese decomposed (a base letter plus combining marks); stored
+    that way, "Sở" would not match a search for "Sở" typed composed.
+    """
+    return unicodedata.normalize("NFC", text)
 
 
 def allowed(role: str, action: str) -> bool:
@@ -131,7 +141,7 @@ def add_unit(
     from inventory_server.units.services import UnitError
 
     try:
-        unit = create_unit(db, code=code, name=name, parent_code=parent_code or None)
+        unit = create_unit(db, code=nfc(code), name=nfc(name), parent_code=parent_code or None)
     except UnitError as exc:
         db.rollback()
         raise AdminError(str(exc), field="code") from exc
@@ -404,7 +414,7 @@ def software_catalogue(
         .group_by(SoftwareTitle.id)
     )
     if q:
-        stmt = stmt.where(SoftwareTitle.name_key.like(f"%{' '.join(q.split()).lower()}%"))
+        stmt = stmt.where(SoftwareTitle.name_key.like(f"%{' '.join(nfc(q).split()).lower()}%"))
     if licence_class:
         stmt = stmt.where(SoftwareTitle.licence_class == licence_class)
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
@@ -472,7 +482,7 @@ def new_secret(
     unit = scoped_unit(db, code=unit_code, scope=scope)
     if not 1 <= days <= 3650:
         raise AdminError(_("Days must be between 1 and 3650"), field="days")
-    label = (label or "").strip() or None
+    label = nfc(label or "").strip() or None
     if label and len(label) > 255:
         raise AdminError(_("The label must be at most 255 characters"), field="label")
     secret, row = create_secret(db, unit=unit, days=days, label=label, created_by=actor)
@@ -558,7 +568,7 @@ def add_user(
             password=password,
             role=role,
             unit_code=unit_code or None,
-            display_name=(display_name or "").strip() or None,
+            display_name=nfc(display_name or "").strip() or None,
         )
     except UserError as exc:
         db.rollback()

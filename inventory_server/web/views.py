@@ -248,6 +248,12 @@ def _columns(spec):
     return [(c, _(h)) for c, h in spec]
 
 
+def _arg(name: str) -> str | None:
+    """Return a query parameter in NFC (see admin.services.nfc), or None when empty."""
+    value = request.args.get(name)
+    return admin.nfc(value) if value else None
+
+
 def _host_stmt():
     args = request.args
     return services.host_query(
@@ -256,8 +262,8 @@ def _host_stmt():
         unit=args.get("unit") or None,
         os_family=args.get("os") or None,
         role=args.get("role") or None,
-        q=args.get("q") or None,
-        software=args.get("software") or None,
+        q=_arg("q"),
+        software=_arg("software"),
         not_seen_days=current_app.config["NOT_SEEN_DAYS"] if args.get("not_seen") else None,
     )
 
@@ -332,7 +338,7 @@ def host(host_id: int):
         h=detail,
         av_state=admin.antivirus_state(detail["security"]),
         compliance=admin.host_compliance(db, host_id=h.id),
-        software=services.software(db, h, q=request.args.get("q") or None),
+        software=services.software(db, h, q=_arg("q")),
         timeline=_timeline(services.events(db, h, limit=100)),
     )
 

@@ -315,3 +315,18 @@ def test_hosts_sort_by_column(client, seed, hosts):
     assert html.index("pc-tai-chinh") < html.index("pc-hanh-chinh")
     assert 'href="?sort=-software_count"' in html  # clicking again reverses
     assert "sort must be one of" in client.get("/hosts?sort=bogus").get_data(as_text=True)
+
+
+def test_decomposed_vietnamese_input_is_stored_composed(client, seed):
+    import unicodedata
+
+    login(client, seed, "admin")
+    decomposed = unicodedata.normalize("NFD", "Sở Giáo dục và Đào tạo")
+    assert decomposed != "Sở Giáo dục và Đào tạo"
+    r = client.post(
+        "/units",
+        data={"code": "SO-GDDT", "name": decomposed, "parent": "TINH", "csrf_token": csrf(client)},
+    )
+    assert r.status_code == 302
+    units = client.get("/api/v1/units").get_json()["items"]
+    assert {u["code"]: u["name"] for u in units}["SO-GDDT"] == "Sở Giáo dục và Đào tạo"
