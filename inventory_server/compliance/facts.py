@@ -61,13 +61,20 @@ def _default_plan(info: Any) -> Any:
     if isinstance(info, msgspec.inspect.StructType):
         fields = []
         for f in info.fields:
+            sub = _default_plan(f.type)
             if f.default is not msgspec.NODEFAULT:
-                default = (lambda v: lambda: copy.copy(v))(f.default)
+                default = f.default
             elif f.default_factory is not msgspec.NODEFAULT:
-                default = f.default_factory
+                default = f.default_factory()
             else:
                 default = None
-            fields.append((f.name, default, _default_plan(f.type)))
+            if default is not None:
+                # the plain-JSON default, with its own omitted defaults filled, computed once
+                default = to_builtins(default)
+                if sub is not None:
+                    default = _fill(default, sub)
+            mutable = isinstance(default, (list, dict))
+            fields.append((f.name, default, mutable, sub))
         return ("struct", tuple(fields))
     if isinstance(info, msgspec.inspect.ListType):
         inner = _default_plan(info.item_type)
@@ -94,14 +101,12 @@ def _fill(value: Any, plan: Any) -> Any:
     if not isinstance(value, dict):
         return value
     out = dict(value)
-    for name, default, sub in plan[1]:
+    for name, default, mutable, sub in plan[1]:
         if name in out:
             if sub is not None:
                 out[name] = _fill(out[name], sub)
         elif default is not None:
-            d = default()
-            if d is not None:
-                out[name] = _fill(to_builtins(d), sub) if sub is not None else to_builtins(d)
+            out[name] = copy.deepcopy(default) if mutable else default
     return out
 
 

@@ -338,7 +338,7 @@ def _collect(
     now,
     existing: dict[tuple[str, str], _Stored],
 ) -> int:
-    """Queue a host's result writes; a status change (or a first result) is a history row."""
+    """Queue a host's result writes; a status change, or a first fail or error, is history."""
     changes = 0
     for r in results:
         old = existing.pop((r.pack_id, r.check_id), None)
@@ -367,6 +367,8 @@ def _collect(
         }
         if old is None:
             writes.inserts.append(dict(row, evaluated_at=now))
+            if r.status not in (evaluator.FAIL, evaluator.ERROR):
+                continue  # a first pass or not_applicable is no news: ``since`` records it
         else:
             writes.updates.append(row)
         writes.changes.append(
