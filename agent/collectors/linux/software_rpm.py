@@ -22,7 +22,7 @@ def is_enabled(ctx) -> bool:
 
 
 def _none(value):
-    return None if value in ("", "(none)") else value
+    return None if value in ("", "(none)", "Unspecified") else value
 
 
 def parse_query(text: str) -> List[Package]:
