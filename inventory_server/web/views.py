@@ -457,6 +457,85 @@ def compliance():
     )
 
 
+COMPLIANCE_UNIT_COLUMNS = [
+    ("unit", N_("Unit")),
+    ("name", N_("Unit name")),
+    ("hosts", N_("Hosts")),
+    ("hosts_evaluated", N_("Hosts evaluated")),
+    ("hosts_failing", N_("Hosts failing")),
+    ("pass_rate", N_("Checks passed")),
+]
+COMPLIANCE_CHECK_COLUMNS = [
+    ("pack", N_("Pack")),
+    ("check", N_("Check")),
+    ("title", N_("Name")),
+    ("severity", N_("Severity")),
+    ("pass", N_("Pass")),
+    ("fail", N_("Fail")),
+    ("not_applicable", N_("Not applicable")),
+    ("error", N_("Error")),
+]
+
+
+@bp.get("/compliance/export/<kind>/<fmt>")
+@login_required(*P["export"])
+def compliance_export(kind: str, fmt: str):
+    """Download the compliance figures per unit or per check."""
+    db = get_db()
+    scope = _scope()
+    code = request.args.get("unit") or None
+    try:
+        unit = admin.scoped_unit(db, code=code, scope=scope) if code else None
+    except admin.AdminError:
+        abort(404, description=_("Unknown unit %(code)s", code=code))
+    figures = admin.compliance_figures(db, scope=scope, unit=unit)
+    if kind == "units":
+        rows = list(figures["units"].values()) if figures else []
+        return _export(fmt, "compliance-units", _columns(COMPLIANCE_UNIT_COLUMNS), rows)
+    if kind == "checks":
+        lang = current_language()
+        rows = [
+            dict(
+                c["counts"],
+                pack=c["pack"],
+                check=c["check"],
+                severity=c["severity"],
+                title=c["name"].get(lang) or c["name"].get("en")
+                if isinstance(c["name"], dict)
+                else c["name"],
+            )
+            for c in (admin.compliance_checks(db, scope=scope, unit=unit) if figures else [])
+        ]
+        return _export(fmt, "compliance-checks", _columns(COMPLIANCE_CHECK_COLUMNS), rows)
+    abort(404)
+
+
+ROLLUP_COLUMNS = [
+    ("code", N_("Code")),
+    ("name", N_("Unit")),
+    ("hosts", N_("Hosts")),
+    ("protected", N_("Antivirus running")),
+    ("not_seen", N_("Not seen recently")),
+]
+
+
+@bp.get("/dashboard/export/<fmt>")
+@login_required(*P["export"])
+def dashboard_export(fmt: str):
+    """Download the dashboard's per-unit figures."""
+    db = get_db()
+    scope = _scope()
+    code = request.args.get("unit") or None
+    try:
+        unit = admin.scoped_unit(db, code=code, scope=scope) if code else None
+    except admin.AdminError:
+        abort(404, description=_("Unknown unit %(code)s", code=code))
+    d = admin.dashboard(
+        db, scope=scope, unit=unit, not_seen_days=current_app.config["NOT_SEEN_DAYS"]
+    )
+    return _export(fmt, "dashboard-units", _columns(ROLLUP_COLUMNS), d["children"])
+
+
 @bp.get("/compliance/checks/<pack_id>/<check_id>")
 @login_required(*P["dashboard"])
 def compliance_check(pack_id: str, check_id: str):

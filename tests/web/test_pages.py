@@ -330,3 +330,19 @@ def test_decomposed_vietnamese_input_is_stored_composed(client, seed):
     assert r.status_code == 302
     units = client.get("/api/v1/units").get_json()["items"]
     assert {u["code"]: u["name"] for u in units}["SO-GDDT"] == "Sở Giáo dục và Đào tạo"
+
+
+def test_dashboard_and_compliance_lists_export(client, seed, hosts):
+    login(client, seed, "officer")
+    rows = list(
+        csv.reader(io.StringIO(client.get("/dashboard/export/csv").data.decode("utf-8-sig")))
+    )
+    assert rows[0] == ["Code", "Unit", "Hosts", "Antivirus running", "Not seen recently"]
+    assert rows[1:] == [["SO-TTTT", "Sở Thông tin và Truyền thông", "1", "1", "0"]]
+    assert client.get("/dashboard/export/csv?unit=SO-TC").status_code == 404
+    for kind in ("units", "checks"):
+        r = client.get(f"/compliance/export/{kind}/xlsx")
+        assert r.status_code == 200 and r.data[:2] == b"PK"
+        ws = load_workbook(io.BytesIO(r.data)).active
+        assert "SO-TC" not in {c.value for c in ws["A"]}
+    assert client.get("/compliance/export/bogus/csv").status_code == 404
