@@ -58,6 +58,11 @@ LABELS = {
     "fail": N_("Fail"),
     "not_applicable": N_("Not applicable"),
     "error": N_("Error"),
+    # check severities
+    "critical": N_("Critical"),
+    "high": N_("High"),
+    "medium": N_("Medium"),
+    "low": N_("Low"),
     # Ansible group kinds
     "unit": N_("Unit"),
     "os": N_("Operating system"),

@@ -208,6 +208,9 @@ def test_read_only_roles(browser, site, who):
     assert page.locator("table#hosts tbody tr").count() == 2
     shot(page, f"{who}-hosts-en")
     assert page.goto("/secrets").status == 403
+    page.goto("/compliance")
+    assert page.locator("#compliance-units, .empty").count() >= 1
+    shot(page, f"{who}-compliance-en")
     page.goto("/software")
     with page.expect_download() as dl:
         page.get_by_role("link", name="XLSX").click()
