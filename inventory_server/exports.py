@@ -37,6 +37,15 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""Text starting with these is run as a formula by spreadsheets (CSV injection, OWASP)."""
+
+
+def _csv_text(value: str) -> str:
+    """Defuse text a spreadsheet would run as a formula (hostnames come from agents)."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
 def to_csv(columns: Sequence[str], headers: Sequence[str], rows: Iterable[dict]) -> bytes:
     """Return CSV bytes: UTF-8 with a BOM, one header line, then one line per row."""
     buf = io.StringIO()
@@ -48,7 +57,7 @@ def to_csv(columns: Sequence[str], headers: Sequence[str], rows: Iterable[dict])
             v = row.get(col)
             if isinstance(v, list | tuple):
                 v = ", ".join(str(x) for x in v)
-            out.append("" if v is None else v)
+            out.append("" if v is None else _csv_text(v) if isinstance(v, str) else v)
         writer.writerow(out)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
@@ -72,6 +81,10 @@ def to_xlsx(
     for row in rows:
         values = [_cell(row.get(col)) for col in columns]
         ws.append(values)
+        for cell in ws[ws.max_row]:
+            # openpyxl stores text starting with "=" as a formula: keep it text.
+            if cell.data_type == "f":
+                cell.data_type = "s"
         for i, v in enumerate(values):
             if isinstance(v, dt.datetime):
                 widths[i] = max(widths[i], 17)

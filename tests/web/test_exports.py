@@ -45,3 +45,19 @@ def test_xlsx_keeps_types():
 def test_unknown_format_is_refused_by_name():
     with pytest.raises(ExportError, match="format must be one of csv, xlsx, not 'pdf'"):
         export_response("pdf", "hosts", COLS, ROWS)
+
+
+def test_formulas_from_agents_stay_text():
+    evil = [
+        {
+            "name": '=HYPERLINK("http://x.example","pc")',
+            "count": -3,
+            "when": None,
+            "tags": ["@SUM(A1)"],
+        }
+    ]
+    rows = list(csv.reader(io.StringIO(to_csv(COLS, COLS, evil).decode("utf-8-sig"))))
+    assert rows[1] == ['\'=HYPERLINK("http://x.example","pc")', "-3", "", "'@SUM(A1)"]
+    ws = load_workbook(io.BytesIO(to_xlsx(COLS, COLS, evil))).active
+    assert ws["A2"].data_type == "s" and ws["A2"].value.startswith("=HYPERLINK")
+    assert ws["B2"].value == -3
