@@ -24,8 +24,8 @@ from tests.inventory_server.compliance.compliance_cases import FIXTURES
 WS = "vn-workstation-baseline"
 
 
-@pytest.fixture(autouse=True)
-def _join_jobs():
+@pytest.fixture
+def jobs_joined(db_url):
     """Let background re-evaluation jobs finish before the test's database goes away."""
     yield
     for thread in threading.enumerate():
@@ -106,6 +106,7 @@ def wait_job(client, token, job_id) -> dict:
     raise AssertionError("job did not finish")
 
 
+@pytest.mark.usefixtures("jobs_joined")
 def test_ingest_evaluates_and_records_history(client, seed, db_url):
     report = fixture_report(patch=STALE_AV)
     host_id, token = enroll(client, seed.secret, report)
@@ -147,6 +148,7 @@ def wait_jobs_idle(client, token) -> list[dict]:
     raise AssertionError("jobs did not finish")
 
 
+@pytest.mark.usefixtures("jobs_joined")
 def test_only_changed_fact_sections_trigger_evaluation(client, seed, db_url):
     report = fixture_report()
     host_id, token = enroll(client, seed.secret, report)
@@ -172,6 +174,7 @@ def test_only_changed_fact_sections_trigger_evaluation(client, seed, db_url):
     assert after[(WS, "firewall_enabled")].status == "fail"
 
 
+@pytest.mark.usefixtures("jobs_joined")
 def test_api_units_checks_hosts_exports_and_scope(client, seed, db_url):
     bad = fixture_report(patch=STALE_AV)
     host_id, token = enroll(client, seed.secret, bad)
@@ -221,6 +224,7 @@ def test_api_units_checks_hosts_exports_and_scope(client, seed, db_url):
     assert client.get("/api/v1/compliance/units").status_code == 401
 
 
+@pytest.mark.usefixtures("jobs_joined")
 def test_params_and_background_reevaluation(client, seed, db_url):
     bad = fixture_report(patch=STALE_AV)
     host_id, token = enroll(client, seed.secret, bad)
@@ -252,6 +256,7 @@ def test_params_and_background_reevaluation(client, seed, db_url):
     assert {p["id"] for p in packs["packs"]} >= {WS, "vn-ct14-antivirus"}
 
 
+@pytest.mark.usefixtures("jobs_joined")
 def test_site_pack_change_reevaluates_in_background(client, seed, db_url, app, tmp_path):
     report = fixture_report()
     host_id, token = enroll(client, seed.secret, report)
@@ -384,6 +389,7 @@ checks:
     assert service.PackSet({"p": pattern}).software_names is None
 
 
+@pytest.mark.usefixtures("jobs_joined")
 def test_writes_from_a_stale_view_do_not_conflict(client, seed, db_url):
     """A job and an ingest may both see a host without results: the second write updates."""
     report = fixture_report(patch=STALE_AV)
