@@ -6,6 +6,8 @@ import json
 import multiprocessing as mp
 import os
 import shutil
+import signal
+import sys
 import tempfile
 import threading
 import time
@@ -76,6 +78,7 @@ def _say(msg: str) -> None:
 def main(argv=None) -> int:
     """Run the benchmark; print each figure and its ratio to the target or the ceiling."""
     args = parse(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up on kill as on Ctrl-C
     t_start = time.monotonic()
     dbname = server.create_database(args.pg_url, "kiemke_bench_ingest")
     db_url = server.pg_url(args.pg_url, dbname)

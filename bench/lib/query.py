@@ -1,0 +1,195 @@
+"""The query benchmark: a province on PostgreSQL, searched through the real HTTP API."""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+from bench.lib import querygen, server
+
+CEILING_MS = 100.0
+
+
+def parse(argv=None) -> argparse.Namespace:
+    """Parse the command line."""
+    p = argparse.ArgumentParser(
+        prog="bench/query", description="Query benchmark: p50/p95 of searches and summaries."
+    )
+    p.add_argument("--hosts", type=int, default=20000, help="hosts (default 20000)")
+    p.add_argument("--per-host", type=int, default=1500, help="installs per host (default 1500)")
+    p.add_argument("--titles", type=int, default=8000, help="distinct titles (default 8000)")
+    p.add_argument("--repeat", type=int, default=30, help="timed requests per query (default 30)")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    p.add_argument("--pg-url", default=os.environ.get("KIEMKE_BENCH_PG_URL", server.DEFAULT_PG))
+    p.add_argument("--reuse", metavar="DBNAME", help="use a database kept by an earlier --keep")
+    p.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    p.add_argument(
+        "--budget", type=float, default=60, help="seconds at most per query (default 60)"
+    )
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    args = p.parse_args(argv)
+    if args.hosts < 10 or args.per_host < 10 or args.repeat < 1:
+        p.error("--hosts and --per-host must be at least 10, --repeat at least 1")
+    if args.titles < args.per_host * 2:
+        p.error("--titles must be at least twice --per-host")
+    return args
+
+
+def _conninfo(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    parts = {
+        "dbname": u.database,
+        "host": u.query.get("host") or u.host,
+        "user": u.username,
+        "password": u.password,
+        "port": u.port,
+    }
+    return " ".join(f"{k}={v}" for k, v in parts.items() if v)
+
+
+def _get(url: str, token: str) -> tuple[float, dict]:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
+    t = time.perf_counter()
+    with urllib.request.urlopen(req, timeout=120) as r:  # noqa: S310 - loopback URL built here
+        data = r.read()
+    elapsed = time.perf_counter() - t
+    return elapsed * 1000, json.loads(data)
+
+
+def _pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def main(argv=None) -> int:
+    """Build (or reuse) the province, run each query, print p50/p95 and p95/ceiling ratios."""
+    args = parse(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up on kill as on Ctrl-C
+    dbname = args.reuse or server.create_database(args.pg_url, "kiemke_bench_query")
+    db_url = server.pg_url(args.pg_url, dbname)
+    data_dir = tempfile.mkdtemp(prefix="kiemke-bench-query-")
+    env = server.server_env(db_url, data_dir)
+    srv = None
+    try:
+        t0 = time.monotonic()
+        server.cli(env, "init", "--admin-password", "bench-admin-password-1")
+        if not args.reuse:
+            _say(f"building {args.hosts} hosts x {args.per_host} installs in {dbname}...")
+            querygen.load(
+                _conninfo(db_url),
+                db_url,
+                hosts=args.hosts,
+                per_host=args.per_host,
+                n_titles=args.titles,
+                seed=args.seed,
+                say=_say,
+            )
+            _say(f"  built in {time.monotonic() - t0:.0f} s")
+        titles = [t.name for t in querygen._titles(args.titles, args.seed)]
+        token = server.last_line(server.cli(env, "token", "create", "--user", "admin"))
+        srv = server.start(env, server.free_port(), args.workers)
+        with psql(db_url) as cur:
+            cur.execute("SELECT count(*) FROM software_installs")
+            installs = cur.fetchone()[0]
+            cur.execute("SELECT count(*) FROM hosts")
+            hosts = cur.fetchone()[0]
+        _say(
+            f"data: {hosts} hosts, {installs} installs, {len(titles)} titles (Zipf-like); "
+            f"server: kiemke-server run --workers {args.workers}; one client, sequential requests"
+        )
+        depts = [f"SO-{i:02d}" for i in range(1, querygen.DEPARTMENTS + 1)]
+        offices = [f"{d}-P{o}" for d in depts for o in range(1, querygen.OFFICES + 1)]
+        n = len(titles)
+
+        def cycle(values):
+            return lambda i: values[i % len(values)]
+
+        queries = [
+            ("software search, common title (rank 1-20)", "/api/v1/hosts",
+             lambda i: {"software": titles[i % 20], "per_page": 50}),
+            ("software search, mid title (rank ~500)", "/api/v1/hosts",
+             lambda i: {"software": titles[min(n - 1, 500 + i)], "per_page": 50}),
+            ("software search, rare title (rank ~6000)", "/api/v1/hosts",
+             lambda i: {"software": titles[min(n - 1, n * 3 // 4 + i)], "per_page": 50}),
+            ("LibreOffice older than 7.5", "/api/v1/hosts",
+             lambda i: {"software": querygen.LIBREOFFICE, "version_lt": "7.5", "per_page": 50,
+                        "page": 1 + i % 3}),
+            ("host list, department subtree, page 1-5", "/api/v1/hosts",
+             lambda i: {"unit": depts[i % len(depts)], "page": 1 + i % 5, "per_page": 50}),
+            ("host list, office, sorted by last seen", "/api/v1/hosts",
+             lambda i: {"unit": cycle(offices)(i * 7), "sort": "-last_seen", "per_page": 50}),
+            ("per-unit summary, province (dashboard)", "/api/v1/dashboard", lambda i: {}),
+            ("per-unit summary, department (dashboard)", "/api/v1/dashboard",
+             lambda i: {"unit": depts[i % len(depts)]}),
+        ]
+        results = {}
+        failures = 0
+        for label, path, params in queries:
+            times, total, err = [], None, None
+            started = time.monotonic()
+            for i in range(-2, args.repeat):  # two warm-up requests
+                if times and time.monotonic() - started > args.budget:
+                    break
+                url = f"{srv.url}{path}?{urllib.parse.urlencode(params(max(i, 0)))}"
+                try:
+                    ms, data = _get(url, token)
+                except OSError as exc:
+                    err = f"{exc}"
+                    break
+                if i >= 0:
+                    times.append(ms)
+                    total = data.get("total", data.get("hosts"))
+            if err:
+                failures += 1
+                _say(f"{label}: FAILED {err}")
+                continue
+            p50, p95 = _pct(times, 0.5), _pct(times, 0.95)
+            results[label] = {"p50_ms": p50, "p95_ms": p95, "matches": total, "n": len(times)}
+            _say(
+                f"{label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms; ratio p95/ceiling "
+                f"{p95 / CEILING_MS:.2f} (ceiling {CEILING_MS:.0f} ms; {len(times)} requests; "
+                f"last answer: {total} hosts)"
+            )
+        worst = max((r["p95_ms"] for r in results.values()), default=0.0)
+        _say(f"worst p95: {worst:.1f} ms; ratio worst p95/ceiling {worst / CEILING_MS:.2f}")
+        _say(f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        if args.json:
+            _say(json.dumps(results))
+        return 1 if failures else 0
+    finally:
+        if srv is not None:
+            srv.stop()
+        if args.keep or args.reuse:
+            _say(f"kept database {dbname}")
+        else:
+            server.drop_database(args.pg_url, dbname)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+class psql:
+    """A short psycopg cursor on ``db_url`` (context manager)."""
+
+    def __init__(self, db_url: str):
+        self.conninfo = _conninfo(db_url)
+
+    def __enter__(self):
+        import psycopg
+
+        self.conn = psycopg.connect(self.conninfo)
+        return self.conn.cursor()
+
+    def __exit__(self, *exc):
+        self.conn.close()

@@ -1,0 +1,51 @@
+"""Each benchmark runs end to end in a tiny configuration and prints its ratio lines."""
+
+import os
+import re
+import subprocess
+import sys
+
+from tests.conftest import PG_URL, ROOT
+
+
+def _run(script: str, *args: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "bench", script), "--pg-url", PG_URL, *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def _figure(out: str, label: str) -> float:
+    m = re.search(rf"^{re.escape(label)}: ([0-9.]+)", out, re.M)
+    assert m, f"no {label!r} line in:\n{out}"
+    return float(m.group(1))
+
+
+def test_ingest_benchmark_prints_rates_and_ratios(pg_template):
+    out = _run(
+        "ingest", "--hosts", "20", "--seconds", "3", "--ceiling-seconds", "1",
+        "--clients", "2", "--workers", "2",
+    )
+    assert _figure(out, "fulls/s") > 0
+    assert _figure(out, "deltas/s") > 0
+    assert _figure(out, "ceiling/s") > 0
+    assert 0 < _figure(out, "ratio deltas/ceiling") < 10
+    assert re.search(r"^worker RSS: start [0-9.]+ MiB, end [0-9.]+ MiB", out, re.M)
+    assert re.search(r"first full reports from 20 new hosts", out)
+    assert "errors on" not in out
+
+
+def test_query_benchmark_prints_p95_ratios(pg_template):
+    out = _run("query", "--hosts", "40", "--per-host", "40", "--titles", "200", "--repeat", "2")
+    lines = re.findall(r"^(.+): p50 [0-9.]+ ms, p95 ([0-9.]+) ms; ratio p95/ceiling", out, re.M)
+    labels = {label for label, _ in lines}
+    assert "LibreOffice older than 7.5" in labels
+    assert "per-unit summary, province (dashboard)" in labels
+    assert len(lines) == 8
+    assert "FAILED" not in out
+    assert re.search(r"^worst p95: [0-9.]+ ms; ratio worst p95/ceiling", out, re.M)
