@@ -272,21 +272,31 @@ class _Stored(NamedTuple):
     pack_version: int
 
 
-def _existing(db: Session, host_ids: Sequence[int]) -> dict[int, dict[tuple[str, str], _Stored]]:
-    """Return the stored results of these hosts, by host and (pack, check)."""
+_KEEP = object()
+"""Stands for stored evidence that was not read (and is not compared)."""
+
+
+def _existing(
+    db: Session, host_ids: Sequence[int], evidence: bool = True
+) -> dict[int, dict[tuple[str, str], _Stored]]:
+    """Return the stored results of these hosts, by host and (pack, check).
+
+    Without ``evidence`` the stored evidence is not read (decoding it is most of the cost).
+    """
     out: dict[int, dict[tuple[str, str], _Stored]] = defaultdict(dict)
+    columns = [
+        ComplianceResult.host_id,
+        ComplianceResult.pack_id,
+        ComplianceResult.check_id,
+        ComplianceResult.status,
+        ComplianceResult.pack_version,
+    ]
+    if evidence:
+        columns.append(ComplianceResult.evidence)
     for chunk in _chunks(list(host_ids)):
-        for row in db.execute(
-            select(
-                ComplianceResult.host_id,
-                ComplianceResult.pack_id,
-                ComplianceResult.check_id,
-                ComplianceResult.status,
-                ComplianceResult.evidence,
-                ComplianceResult.pack_version,
-            ).where(ComplianceResult.host_id.in_(chunk))
-        ):
-            out[row[0]][(row[1], row[2])] = _Stored(row[3], row[4], row[5])
+        for row in db.execute(select(*columns).where(ComplianceResult.host_id.in_(chunk))):
+            stored = row[5] if evidence else _KEEP
+            out[row[0]][(row[1], row[2])] = _Stored(row[3], stored, row[4])
     return out
 
 
@@ -344,7 +354,9 @@ def _collect(
         old = existing.pop((r.pack_id, r.check_id), None)
         pack = pack_set.packs[r.pack_id]
         if old is not None and old.status == r.status:
-            if old.evidence != r.evidence or old.pack_version != pack.version:
+            if old.pack_version != pack.version or (
+                old.evidence is not _KEEP and old.evidence != r.evidence
+            ):
                 writes.updates.append(
                     {
                         "host_id": host_id,
@@ -387,18 +399,23 @@ def _collect(
     return changes
 
 
-def evaluate_hosts(db: Session, pack_set: PackSet, host_ids: Sequence[int]) -> int:
+def evaluate_hosts(
+    db: Session, pack_set: PackSet, host_ids: Sequence[int], refresh_evidence: bool = True
+) -> int:
     """Evaluate and store the results of these hosts (the caller commits); return changes.
 
     Results are written with a few bulk statements per batch; ``since`` moves only when the
-    status changes, and each change is recorded in ``compliance_changes``.
+    status changes, and each change is recorded in ``compliance_changes``. Without
+    ``refresh_evidence`` the evidence of a result whose status and pack version are unchanged
+    is left as stored (its facts did not change since it was written: re-evaluation after a
+    pack change, where changed packs carry a new version).
     """
     now = utcnow()
     when = now.timestamp()
     units = _load_units(db)
     host_facts = load_facts(db, host_ids, pack_set.sections, pack_set.software_names)
     ids = list(host_facts)
-    existing = _existing(db, ids)
+    existing = _existing(db, ids, evidence=refresh_evidence)
     writes = _Writes()
     changes = 0
     for host_id, (host_fact, unit_id) in host_facts.items():
@@ -481,6 +498,7 @@ def run_job(
     host_ids: Sequence[int] | None = None,
     unit_path: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    refresh_evidence: bool = True,
 ) -> None:
     """Re-evaluate hosts in batches, recording done/total on the job row as it goes."""
     with session_factory() as db:
@@ -490,7 +508,7 @@ def run_job(
             job.status, job.total, job.done, job.started_at = "running", len(ids), 0, utcnow()
             db.commit()
             for chunk in _chunks(ids, BATCH):
-                evaluate_hosts(db, pack_set, chunk)
+                evaluate_hosts(db, pack_set, chunk, refresh_evidence)
                 job.done += len(chunk)
                 db.commit()
                 if progress:
@@ -511,6 +529,7 @@ def start_job(
     pack_set: PackSet,
     reason: str,
     unit_path: str | None = None,
+    refresh_evidence: bool = True,
 ) -> tuple[int, threading.Thread]:
     """Create a job and run it in a background thread; return its id and the thread."""
     with session_factory() as db:
@@ -522,6 +541,7 @@ def start_job(
             "job_id": job_id,
             "pack_set": pack_set,
             "unit_path": unit_path,
+            "refresh_evidence": refresh_evidence,
         },
         name=f"compliance-job-{job_id}",
         daemon=True,
@@ -565,7 +585,7 @@ def after_ingest(session_factory: Callable[[], Session], host_id: int, changed: 
             db.commit()
     if packs_changed:
         # Started after this host's results are committed, so the job sees them.
-        start_job(session_factory, pack_set, "packs changed")
+        start_job(session_factory, pack_set, "packs changed", refresh_evidence=False)
 
 
 def inventory_groups(db: Session, host_ids: list[int]) -> dict[str, list[int]]:

@@ -410,3 +410,30 @@ def test_writes_from_a_stale_view_do_not_conflict(client, seed, db_url):
 
 
 results_of = results
+
+
+@pytest.mark.usefixtures("jobs_joined")
+def test_reevaluation_without_evidence_refresh_keeps_unchanged_rows(client, seed, db_url):
+    report = fixture_report(patch=STALE_AV)
+    host_id, token = enroll(client, seed.secret, report)
+    send(client, token, report)
+    engine = make_engine(db_url)
+    sessions = make_sessionmaker(engine)
+    with sessions() as db:
+        db.execute(
+            ComplianceResult.__table__.update()
+            .where(ComplianceResult.__table__.c.host_id == host_id)
+            .values(evidence=[{"marker": True}])
+        )
+        db.commit()
+        pack_set = service.packs_in_force()
+        service.evaluate_hosts(db, pack_set, [host_id], refresh_evidence=False)
+        db.commit()
+    kept = results(db_url, host_id)
+    assert kept[(WS, "av_healthy")].evidence == [{"marker": True}]
+    with sessions() as db:
+        service.evaluate_hosts(db, pack_set, [host_id])
+        db.commit()
+    engine.dispose()
+    refreshed = results(db_url, host_id)
+    assert refreshed[(WS, "av_healthy")].evidence[0]["actual"] == 5.0
