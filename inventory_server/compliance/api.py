@@ -19,6 +19,7 @@ from inventory_server.compliance import evaluator, service
 from inventory_server.errors import ApiError
 from inventory_server.i18n import _
 from inventory_server.models import ComplianceJob, Host, OrgUnit
+from inventory_server.users.services import audit
 
 bp = Blueprint("compliance", __name__, url_prefix="/api/v1/compliance")
 
@@ -257,6 +258,14 @@ def reevaluate():
     pack_set = _packs()
     service.sync_packs(db, pack_set)
     unit_path = _unit_path(db)
+    audit(
+        db,
+        user=load_user(),
+        action="compliance.reevaluate",
+        target=request.args.get("unit") or "*",
+        remote_addr=request.remote_addr,
+    )
+    db.commit()
     job_id, _thread = service.start_job(
         session_factory(), pack_set, "requested by " + load_user().username, unit_path
     )
@@ -313,6 +322,14 @@ def put_params(code: str, pack_id: str):
     problems = service.set_unit_params(db, pack_set, unit=unit, pack_id=pack_id, params=params)
     if problems:
         raise ApiError(422, "invalid", "; ".join(problems), pack_id)
+    audit(
+        db,
+        user=load_user(),
+        action="compliance.params",
+        target=f"{code}/{pack_id}",
+        remote_addr=request.remote_addr,
+        details={"params": params},
+    )
     db.commit()
     job_id, _thread = service.start_job(
         session_factory(), pack_set, f"params of {code}/{pack_id} changed", unit.path

@@ -241,6 +241,13 @@ def test_params_and_background_reevaluation(client, seed, db_url):
     job = wait_job(client, seed.security_token, resp.get_json()["job"])
     assert job["status"] == "done" and job["done"] == job["total"] == 1
     assert results(db_url, host_id)[(WS, "av_healthy")].status == "pass"
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine)() as db:
+        from inventory_server.models import AuditLog
+
+        logged = db.scalars(select(AuditLog).where(AuditLog.action == "compliance.params")).one()
+        assert logged.username == "security" and logged.target == f"TINH/{WS}"
+    engine.dispose()
 
     refused = api(client, seed.security_token, f"/units/TINH/params/{WS}", "put", json={"nope": 1})
     assert refused.status_code == 422 and "nope" in refused.get_json()["error"]["message"]
