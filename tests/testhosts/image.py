@@ -131,7 +131,12 @@ def ensure_image() -> Path:
     rootfs = base / "rootfs"
     done = base / "complete"
     base.mkdir(parents=True, exist_ok=True)
-    with open(base / "lock", "w") as lock:
+    with open(base / "lock", "a") as lock:
+        # Running hosts hold a shared lock on their image: a built image needs only that.
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        if done.exists() and rootfs.is_dir():
+            return rootfs
+    with open(base / "lock", "a") as lock:
         # Concurrent test sessions (xdist workers) wait for one build instead of racing.
         fcntl.flock(lock, fcntl.LOCK_EX)
         if done.exists() and rootfs.is_dir():
@@ -157,7 +162,7 @@ def prune(*, keep: str) -> None:
     for other in CACHE_ROOT.glob(f"{SUITE}-*"):
         if other.name == keep or not (other / "lock").exists():
             continue
-        with open(other / "lock", "w") as lock:
+        with open(other / "lock", "a") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
