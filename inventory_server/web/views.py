@@ -607,6 +607,8 @@ def provisioning_export(fmt: str):
 def host_revoke(host_id: int):
     """Revoke a host's agent tokens; it must re-enroll with a new secret."""
     check_csrf()
+    if request.form.get("confirm") != "1":
+        abort(400, description=_("Tick the confirmation box to revoke the host's tokens"))
     try:
         admin.revoke_host_tokens(
             get_db(),

@@ -284,9 +284,11 @@ def test_revoking_a_host_needs_rights_and_scope(client, seed, hosts):
     )
     login(client, seed, "officer")
     token = csrf(client, f"/hosts/{hosts['hc']}")
-    r = client.post(f"/hosts/{hosts['tc']}/revoke", data={"csrf_token": token})
+    r = client.post(f"/hosts/{hosts['tc']}/revoke", data={"csrf_token": token, "confirm": "1"})
     assert r.status_code == 404
     r = client.post(f"/hosts/{hosts['hc']}/revoke", data={"csrf_token": token})
+    assert r.status_code == 400  # not confirmed
+    r = client.post(f"/hosts/{hosts['hc']}/revoke", data={"csrf_token": token, "confirm": "1"})
     assert r.status_code == 302
     assert "tokens of this host are revoked" in client.get(r.headers["Location"]).get_data(
         as_text=True
