@@ -191,8 +191,7 @@ def main(argv=None) -> int:
         ratio = delta.rate / ceiling if ceiling else 0.0
         _say(f"ratio deltas/ceiling: {ratio:.2f} (target >= {TARGET_RATIO})")
         _say(
-            f"ratio deltas/target: {delta.rate / TARGET_DELTAS:.2f} "
-            f"(target {TARGET_DELTAS:.0f}/s)"
+            f"ratio deltas/target: {delta.rate / TARGET_DELTAS:.2f} (target {TARGET_DELTAS:.0f}/s)"
         )
         _say(f"ratio fulls/target: {full.rate / TARGET_FULLS:.2f} (target {TARGET_FULLS:.0f}/s)")
         fc = full.rate / full_ceiling.rate if full_ceiling.rate else 0.0

@@ -171,11 +171,30 @@ def load(
                 unit_id = rng.choice(leaves)[0]
                 seen = now - dt.timedelta(hours=rng.expovariate(1 / 30))
                 copy.write_row(
-                    (hid, f"pc-{hid:06d}", f"pc-{hid:06d}.tinh.gov.vn", unit_id,
-                     "workstation", "active", "agent", f"{rng.getrandbits(128):032x}",
-                     f"SN{rng.getrandbits(40):010X}", "Dell Inc.", "OptiPlex 7090",
-                     family, name, version, "x86_64", 8 * 1024**3, per_host, "0.1.0",
-                     now - dt.timedelta(days=90), seen, seen, 100)
+                    (
+                        hid,
+                        f"pc-{hid:06d}",
+                        f"pc-{hid:06d}.tinh.gov.vn",
+                        unit_id,
+                        "workstation",
+                        "active",
+                        "agent",
+                        f"{rng.getrandbits(128):032x}",
+                        f"SN{rng.getrandbits(40):010X}",
+                        "Dell Inc.",
+                        "OptiPlex 7090",
+                        family,
+                        name,
+                        version,
+                        "x86_64",
+                        8 * 1024**3,
+                        per_host,
+                        "0.1.0",
+                        now - dt.timedelta(days=90),
+                        seen,
+                        seen,
+                        100,
+                    )
                 )
         cur.execute("SELECT setval('hosts_id_seq', %s)", (hosts,))
         with cur.copy(
@@ -184,9 +203,15 @@ def load(
             for hid in range(1, hosts + 1):
                 av = "true" if rng.random() < 0.85 else "false"
                 data = json.dumps(
-                    {"antivirus": {"installed": True, "running": av == "true",
-                                   "realtime": True, "product": "ClamAV",
-                                   "signature_age_days": 0.5}}
+                    {
+                        "antivirus": {
+                            "installed": True,
+                            "running": av == "true",
+                            "realtime": True,
+                            "product": "ClamAV",
+                            "signature_age_days": 0.5,
+                        }
+                    }
                 )
                 copy.write_row((hid, "security", "0" * 64, data, now))
         # Load installs without indexes and foreign keys; recreate them afterwards.

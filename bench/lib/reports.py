@@ -88,9 +88,7 @@ def build_report(i: int, seed: int = 1) -> Report:
             cpu=CPU(model=cpu, vendor="GenuineIntel", sockets=1, cores=cores, threads=threads),
             memory=Memory(
                 total_bytes=ram - 300 * 1024**2,
-                modules=[
-                    MemoryModule(slot="DIMM1", size_bytes=ram, type="DDR4", speed_mts=2666)
-                ],
+                modules=[MemoryModule(slot="DIMM1", size_bytes=ram, type="DDR4", speed_mts=2666)],
             ),
             disks=[
                 Disk(
@@ -107,8 +105,9 @@ def build_report(i: int, seed: int = 1) -> Report:
         network=Network(
             interfaces=[
                 Interface(name="lo", ipv4=["127.0.0.1/8"], ipv6=["::1/128"], up=True, virtual=True),
-                Interface(name="eno1", mac=mac, ipv4=[f"{ip}/16"], up=True, speed_mbps=1000,
-                          virtual=False),
+                Interface(
+                    name="eno1", mac=mac, ipv4=[f"{ip}/16"], up=True, speed_mbps=1000, virtual=False
+                ),
             ],
             default_gateway="10.20.0.1",
             dns_servers=["10.20.0.10"],
@@ -130,8 +129,13 @@ def build_report(i: int, seed: int = 1) -> Report:
             ]
         ),
         security=Security(
-            antivirus=Antivirus(installed=True, running=True, realtime=rng.random() > 0.2,
-                                product="ClamAV", signature_age_days=round(rng.random() * 3, 2)),
+            antivirus=Antivirus(
+                installed=True,
+                running=True,
+                realtime=rng.random() > 0.2,
+                product="ClamAV",
+                signature_age_days=round(rng.random() * 3, 2),
+            ),
             firewall=Firewall(enabled=rng.random() > 0.3, backend="nftables"),
             updates=Updates(automatic=True, mechanism="unattended-upgrades"),
         ),
