@@ -65,38 +65,47 @@ def to_csv(columns: Sequence[str], headers: Sequence[str], rows: Iterable[dict])
 def to_xlsx(
     columns: Sequence[str], headers: Sequence[str], rows: Iterable[dict], *, title: str = "Kiemke"
 ) -> bytes:
-    """Return an XLSX workbook: bold frozen header, typed cells, dates as dates."""
+    """Return an XLSX workbook: bold frozen header, typed cells, dates as dates.
+
+    Written in openpyxl's write-only mode, which streams rows (a normal worksheet recounts its
+    rows on every append and takes minutes for thousands of hosts).
+    """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook(write_only=False)
-    ws = wb.active
-    # Sheet titles are limited to 31 characters and may not contain []:*?/\
-    ws.title = "".join(c for c in title if c not in "[]:*?/\\")[:31] or "Kiemke"
-    ws.append(list(headers))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
+    table = [[_cell(row.get(col)) for col in columns] for row in rows]
     widths = [max(8, len(h)) for h in headers]
-    for row in rows:
-        values = [_cell(row.get(col)) for col in columns]
-        ws.append(values)
-        for cell in ws[ws.max_row]:
-            # openpyxl stores text starting with "=" as a formula: keep it text.
-            if cell.data_type == "f":
-                cell.data_type = "s"
+    for values in table:
         for i, v in enumerate(values):
             if isinstance(v, dt.datetime):
                 widths[i] = max(widths[i], 17)
             elif v is not None:
                 widths[i] = max(widths[i], min(60, len(str(v))))
-    for i in range(len(columns)):
-        letter = get_column_letter(i + 1)
-        for cell in ws[letter][1:]:
-            if isinstance(cell.value, dt.datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-        ws.column_dimensions[letter].width = widths[i] + 2
+    wb = Workbook(write_only=True)
+    # Sheet titles are limited to 31 characters and may not contain []:*?/\
+    ws = wb.create_sheet("".join(c for c in title if c not in "[]:*?/\\")[:31] or "Kiemke")
+    for i, w in enumerate(widths):
+        ws.column_dimensions[get_column_letter(i + 1)].width = w + 2
     ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for h in headers:
+        cell = WriteOnlyCell(ws, value=h)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    for values in table:
+        out = []
+        for v in values:
+            cell = WriteOnlyCell(ws, value=v)
+            if isinstance(v, dt.datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+            elif cell.data_type == "f":
+                cell.data_type = "s"  # text from agents starting with "=" stays text
+            out.append(cell)
+        ws.append(out)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
