@@ -10,6 +10,7 @@ import msgspec
 
 from agent import __version__
 from agent.config import AgentConfig, load_config, save_config
+from agent.i18n import _
 from agent.report import collect
 from agent.schema import SCHEMA_VERSION, AgentInfo, EnrollRequest, encode
 from agent.state import State
@@ -48,15 +49,17 @@ def cmd_enroll(args) -> int:
             timeout=cfg.timeout_seconds, proxy=cfg.proxy,
         )
     except TransportError as exc:
-        print(f"kiemke-agent: enrollment failed: {exc}", file=sys.stderr)
+        print(_("kiemke-agent: enrollment failed: {error}").format(error=exc), file=sys.stderr)
         return 1
     save_config(cfg)
     state = State(cfg.state_dir)
     state.save_token(answer["token"])
     state.data = {"host_id": answer["host_id"], "server_url": cfg.server_url, "runs": 0}
     state.save()
-    print(f"enrolled as host {answer['host_id']} in unit {answer.get('unit') or '-'}")
-    print(f"configuration: {cfg.path}; token: {state.token_path}")
+    print(_("enrolled as host {host} in unit {unit}").format(
+        host=answer["host_id"], unit=answer.get("unit") or "-"))
+    print(_("configuration: {config}; token: {token}").format(
+        config=cfg.path, token=state.token_path))
     return 0
 
 
@@ -70,12 +73,14 @@ def cmd_once(args) -> int:
     try:
         answer = send_report(cfg, state, force_full=args.full)
     except TransportError as exc:
-        print(f"kiemke-agent: report failed: {exc}", file=sys.stderr)
+        print(_("kiemke-agent: report failed: {error}").format(error=exc), file=sys.stderr)
         return 1
-    sent = ", ".join(answer["sent"]) or "none (nothing changed)"
-    print(f"report accepted for host {answer['host_id']} ({answer['kind']}; sections sent: {sent})")
+    sent = ", ".join(answer["sent"]) or _("none (nothing changed)")
+    print(_("report accepted for host {host} ({kind}; sections sent: {sections})").format(
+        host=answer["host_id"], kind=answer["kind"], sections=sent))
     if answer["errors"]:
-        print("collectors that failed: " + ", ".join(answer["errors"]), file=sys.stderr)
+        print(_("collectors that failed: {names}").format(names=", ".join(answer["errors"])),
+              file=sys.stderr)
     return 0
 
 
@@ -111,13 +116,13 @@ def cmd_run(args) -> int:
             break
         try:
             answer = send_report(cfg, state, sleep=wait)
-            print(f"report accepted ({answer['kind']}: {', '.join(answer['sent']) or '-'})",
-                  flush=True)
+            print(_("report accepted ({kind}: {sections})").format(
+                kind=answer["kind"], sections=", ".join(answer["sent"]) or "-"), flush=True)
         except TransportError as exc:
-            print(f"report failed: {exc}", file=sys.stderr, flush=True)
+            print(_("report failed: {error}").format(error=exc), file=sys.stderr, flush=True)
         except Exception as exc:  # the daemon outlives any single bad run
-            print(f"report failed unexpectedly: {type(exc).__name__}: {exc}",
-                  file=sys.stderr, flush=True)
+            print(_("report failed unexpectedly: {error}").format(
+                error=f"{type(exc).__name__}: {exc}"), file=sys.stderr, flush=True)
         delay = cfg.interval_seconds + rng.uniform(-cfg.jitter_seconds, cfg.jitter_seconds)
         delay = max(60.0, delay)
     return 0
@@ -171,7 +176,7 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except ValueError as exc:
-        print(f"kiemke-agent: configuration error: {exc}", file=sys.stderr)
+        print(_("kiemke-agent: configuration error: {error}").format(error=exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -5,6 +5,7 @@ import sys
 import time
 
 from agent.config import AgentConfig
+from agent.i18n import _
 from agent.report import collect, make_delta, with_sections
 from agent.schema import encode
 from agent.spool import Spool
@@ -50,8 +51,8 @@ def flush_spool(spool: Spool, post) -> int:
         except TransportError as exc:
             if exc.retryable or exc.status in (0, 401, 403):
                 raise
-            print(f"kiemke-agent: spooled report {os.path.basename(path)} refused, dropped: "
-                  f"{exc}", file=sys.stderr)
+            print(_("kiemke-agent: spooled report {name} refused, dropped: {error}").format(
+                name=os.path.basename(path), error=exc), file=sys.stderr)
             spool.remove(path)
             continue
         spool.remove(path)
@@ -69,18 +70,20 @@ def send_report(cfg: AgentConfig, state: State, *, force_full: bool = False, ful
     token = state.token
     if not token or not cfg.server_url:
         raise TransportError(
-            "not enrolled: run 'kiemke-agent enroll --server URL --secret S'", status=0
+            _("not enrolled: run 'kiemke-agent enroll --server URL --secret S'"), status=0
         )
     full = full if full is not None else collect(role=cfg.role)
     spool = Spool(os.path.join(cfg.state_dir, "spool"), max_items=cfg.spool_max)
     post = _poster(cfg, token, sleep)
 
     def spool_full(exc: TransportError):
-        _, dropped = spool.put(encode(full))
+        _path, dropped = spool.put(encode(full))
         state.data["digests"] = {}  # the server's copy is unknown now: next report is full
         state.save()
-        note = f"; {len(dropped)} oldest dropped (spool_max {cfg.spool_max})" if dropped else ""
-        raise SpooledError(f"{exc}; report spooled ({len(spool)} waiting){note}") from exc
+        note = _("; {count} oldest dropped (spool_max {limit})").format(
+            count=len(dropped), limit=cfg.spool_max) if dropped else ""
+        raise SpooledError(_("{error}; report spooled ({count} waiting)").format(
+            error=exc, count=len(spool)) + note) from exc
 
     try:
         flushed = flush_spool(spool, post)
