@@ -609,6 +609,30 @@ def set_active(
     return user_info(user)
 
 
+def set_password(
+    db: Session, *, actor: User, user_id: int, password: str, remote_addr: str | None = None
+) -> dict[str, Any]:
+    """Set a user's password, clear any lockout and end their sessions; audits and commits."""
+    from inventory_server.security import hash_password
+    from inventory_server.users.services import MIN_PASSWORD_LENGTH
+
+    user = db.get(User, user_id)
+    if user is None:
+        raise AdminError(_("No user with id %(id)s", id=user_id), status=404, field="id")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AdminError(
+            _("The password must have at least %(n)s characters", n=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+    # Sessions carry the tail of the password hash, so a new hash ends them.
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    audit(db, user=actor, action="password_set", target=user.username, remote_addr=remote_addr)
+    db.commit()
+    return user_info(user)
+
+
 # --- audit log ----------------------------------------------------------------------------------
 
 

@@ -53,6 +53,7 @@ LABELS = {
     "unit_created": N_("Unit created"),
     "export": N_("Export"),
     "host_revoked": N_("Host tokens revoked"),
+    "password_set": N_("Password set"),
     # compliance statuses
     "pass": N_("Pass"),
     "fail": N_("Fail"),

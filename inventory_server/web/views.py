@@ -810,6 +810,38 @@ def user_active(user_id: int):
     return redirect(url_for("web.users"))
 
 
+@bp.post("/users/password")
+@login_required(*P["users"])
+def user_password():
+    """Set another user's password (administrators)."""
+    check_csrf()
+    db = get_db()
+    try:
+        user_id = int(request.form.get("user_id", ""))
+    except ValueError:
+        abort(400, description=_("Choose a user"))
+    try:
+        admin.set_password(
+            db,
+            actor=load_user(),
+            user_id=user_id,
+            password=request.form.get("password", ""),
+            remote_addr=request.remote_addr,
+        )
+    except admin.AdminError as exc:
+        if exc.status == 404:
+            abort(404, description=str(exc))
+        return render_template(
+            "users.html",
+            items=admin.list_users(db),
+            error=None,
+            password_error=str(exc),
+            roles=ROLES,
+            units=admin.unit_tree(db, scope=None),
+        ), 422
+    return redirect(url_for("web.users", password_set=1))
+
+
 @bp.get("/users/export/<fmt>")
 @login_required(*P["users"])
 def users_export(fmt: str):

@@ -195,6 +195,9 @@ def test_admin_tour_keyboard_filter_host_language_export_secret(browser, site):
     assert secret not in page.content() and "Phòng Kế toán – tầng 3" in page.content()
     page.goto("/audit")
     assert "Tạo mã đăng ký" in page.content() and "Xuất dữ liệu" in page.content()
+    page.goto("/users")
+    assert page.locator("table#users tbody tr").count() == 5
+    shot(page, "admin-users-vi")
     ctx.close()
 
 

@@ -348,3 +348,27 @@ def test_dashboard_and_compliance_lists_export(client, seed, hosts):
         ws = load_workbook(io.BytesIO(r.data)).active
         assert "SO-TC" not in {c.value for c in ws["A"]}
     assert client.get("/compliance/export/bogus/csv").status_code == 404
+
+
+def test_admin_sets_a_password_which_ends_sessions_and_lockout(client, seed, app):
+    officer = app.test_client()
+    login(officer, seed, "officer")
+    assert officer.get("/hosts").status_code == 200
+    login(client, seed, "admin")
+    users = client.get("/api/v1/users").get_json()["items"]
+    officer_id = next(u["id"] for u in users if u["username"] == "officer")
+    token = csrf(client, "/users")
+    r = client.post(
+        "/users/password", data={"user_id": officer_id, "password": "short", "csrf_token": token}
+    )
+    assert r.status_code == 422 and "at least 10 characters" in r.get_data(as_text=True)
+    r = client.post(
+        "/users/password",
+        data={"user_id": officer_id, "password": "mat-khau-moi-123", "csrf_token": token},
+    )
+    assert r.status_code == 302
+    assert officer.get("/hosts").status_code == 302  # the old session has ended
+    seed.passwords["officer"] = "mat-khau-moi-123"
+    assert login(officer, seed, "officer").status_code == 302
+    log = client.get("/api/v1/audit-log?action=password_set").get_json()["items"]
+    assert log[0]["target"] == "officer" and log[0]["username"] == "admin"
