@@ -35,9 +35,11 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--ceiling-seconds", type=float, default=10, help="each ceiling phase (default 10)"
     )
-    p.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3)")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument(
-        "--gunicorn-args", default="", help="extra gunicorn flags, e.g. '--worker-class gthread'"
+        "--gunicorn-args",
+        default="--worker-class gthread --threads 4",
+        help="extra gunicorn flags (default: '--worker-class gthread --threads 4', keep-alive)",
     )
     p.add_argument("--clients", type=int, default=6, help="client processes (default 6)")
     p.add_argument("--pg-url", default=os.environ.get("KIEMKE_BENCH_PG_URL", server.DEFAULT_PG))

@@ -138,9 +138,11 @@ def unchanged(host: HostRow, report: Report) -> bool:
 
 
 def touch_unchanged(conn: Connection, host: HostRow, report: Report) -> None:
-    """Record the visit of an unchanged report: last seen, report count, agent version.
+    """Record the visit of an unchanged report (last seen, report count, agent version).
 
-    On PostgreSQL the commit does not wait for the WAL flush: a crash may lose only this visit.
+    The caller commits. On PostgreSQL the UPDATE and the COMMIT go in one pipelined round trip
+    (the caller's commit then finds nothing to do), and the commit does not wait for the WAL
+    flush: a crash may lose only this visit, never a section.
     """
     now = utcnow()
     values = {
@@ -150,14 +152,24 @@ def touch_unchanged(conn: Connection, host: HostRow, report: Report) -> None:
     }
     if report.kind == "full":
         values["last_full_at"] = now
-    stmt = update(Host).where(Host.id == host.id).values(values)
-    if conn.dialect.name == "postgresql":
-        # set_config(..., true) is SET LOCAL, folded into the UPDATE to save a round trip.
-        stmt = stmt.where(_ASYNC_COMMIT.is_not(None))
-    conn.execute(stmt)
+    if conn.dialect.name != "postgresql":
+        conn.execute(update(Host).where(Host.id == host.id).values(values))
+        return
+    pg = conn.connection.driver_connection
+    with pg.pipeline():
+        pg.execute("SET LOCAL synchronous_commit TO OFF")
+        pg.execute(
+            _TOUCH_FULL if report.kind == "full" else _TOUCH,
+            {"now": now, "v": report.agent.version, "id": host.id},
+        )
+        pg.commit()
 
 
-_ASYNC_COMMIT = func.set_config("synchronous_commit", "off", True)
+_TOUCH = (
+    "UPDATE hosts SET last_seen = %(now)s, report_count = report_count + 1, "
+    "agent_version = %(v)s WHERE id = %(id)s"
+)
+_TOUCH_FULL = _TOUCH.replace("WHERE", ", last_full_at = %(now)s WHERE").replace(" ,", ",")
 
 
 def ingest(db: Session, *, host: Host, report: Report) -> tuple[list[str], set[str]]:
