@@ -516,12 +516,15 @@ def run_job(
             job.status, job.finished_at = "done", utcnow()
             db.commit()
         except Exception as exc:
-            db.rollback()
             log.exception("compliance job %s failed", job_id)
-            job = db.get(ComplianceJob, job_id)
-            job.status, job.finished_at = "failed", utcnow()
-            job.message = f"{type(exc).__name__}: {exc}"[:2000]
-            db.commit()
+            try:
+                db.rollback()
+                job = db.get(ComplianceJob, job_id)
+                job.status, job.finished_at = "failed", utcnow()
+                job.message = f"{type(exc).__name__}: {exc}"[:2000]
+                db.commit()
+            except Exception:  # the database itself is gone: nothing more to record
+                log.exception("compliance job %s: could not record the failure", job_id)
 
 
 def start_job(
@@ -583,7 +586,12 @@ def after_ingest(session_factory: Callable[[], Session], host_id: int, changed: 
         if packs_changed or not has_results or set(changed) & pack_set.sections:
             evaluate_hosts(db, pack_set, [host_id])
             db.commit()
-    if packs_changed:
+        others = packs_changed and db.scalar(
+            select(func.count())
+            .select_from(Host)
+            .where(Host.status == "active", Host.id != host_id)
+        )
+    if others:
         # Started after this host's results are committed, so the job sees them.
         start_job(session_factory, pack_set, "packs changed", refresh_evidence=False)
 

@@ -153,9 +153,8 @@ def test_only_changed_fact_sections_trigger_evaluation(client, seed, db_url):
     report = fixture_report()
     host_id, token = enroll(client, seed.secret, report)
     send(client, token, report)
-    # the first report also recorded the packs in force, which re-evaluates every host
-    jobs = wait_jobs_idle(client, seed.security_token)
-    assert [(j["reason"], j["status"], j["done"]) for j in jobs] == [("packs changed", "done", 1)]
+    # the first report recorded the packs in force; no other host needs a background job
+    assert wait_jobs_idle(client, seed.security_token) == []
     engine = make_engine(db_url)
     with make_sessionmaker(engine)() as db:
         db.execute(
@@ -268,6 +267,10 @@ def test_site_pack_change_reevaluates_in_background(client, seed, db_url, app, t
     report = fixture_report()
     host_id, token = enroll(client, seed.secret, report)
     send(client, token, report)
+    other = fixture_report("windows-workstation")
+    other.host.machine_id = "1" * 32
+    other_id, other_token = enroll(client, seed.secret, other)
+    send(client, other_token, other)
     site = service.policy_dir(app.config)
     site.mkdir(parents=True, exist_ok=True)
     (site / "local.yml").write_text(
@@ -284,13 +287,17 @@ checks:
     )
     send(client, token, fixture_report(patch={"security": {"firewall": {"enabled": False}}}))
     deadline = time.monotonic() + 30
-    while (("local", "local_no_telnet") not in results(db_url, host_id)) and (
+    while (("local", "local_no_telnet") not in results(db_url, other_id)) and (
         time.monotonic() < deadline
     ):
         time.sleep(0.05)
+    # the reporting host at once, the other one by the background job
     assert results(db_url, host_id)[("local", "local_no_telnet")].status == "pass"
-    jobs = api(client, seed.security_token, "/jobs").get_json()["jobs"]
-    assert jobs and jobs[0]["reason"] == "packs changed"
+    assert results(db_url, other_id)[("local", "local_no_telnet")].status == "pass"
+    jobs = wait_jobs_idle(client, seed.security_token)
+    assert [(j["reason"], j["status"], j["done"], j["total"]) for j in jobs] == [
+        ("packs changed", "done", 2, 2)
+    ]
     # a broken edit is refused and the version in force stays
     (site / "local.yml").write_text("pack: {id: local\n", encoding="utf-8")
     packs = api(client, seed.security_token, "/packs").get_json()
