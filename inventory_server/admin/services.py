@@ -163,6 +163,32 @@ def antivirus_state(security: dict | None) -> str:
     return "protected" if av.get("running") is True else "not_running"
 
 
+def _antivirus_states(db: Session, host_ids) -> dict[int, str]:
+    """Classify the hosts' antivirus in SQL: JSON paths, not every security section parsed.
+
+    Same rule as ``antivirus_state``; reports omit defaults, so ``installed`` is absent when
+    false and only a missing ``antivirus`` object means "no data".
+    """
+    data = HostSection.data
+    rows = db.execute(
+        select(
+            HostSection.host_id,
+            data[("antivirus",)].as_string().is_not(None),
+            data[("antivirus", "installed")].as_boolean(),
+            data[("antivirus", "running")].as_boolean(),
+        ).where(HostSection.section == "security", HostSection.host_id.in_(host_ids))
+    )
+    out = {}
+    for host_id, present, installed, running in rows:
+        if not present:
+            out[host_id] = "unknown"
+        elif not installed:
+            out[host_id] = "missing"
+        else:
+            out[host_id] = "protected" if running is True else "not_running"
+    return out
+
+
 def _counts(values) -> list[tuple[str, int]]:
     counts: dict[str, int] = {}
     for v in values:
@@ -329,14 +355,8 @@ def dashboard(
         .outerjoin(OrgUnit, base.c.unit_id == OrgUnit.id)
     ).all()
     ids = [r.id for r in rows]
-    security = dict(
-        db.execute(
-            select(HostSection.host_id, HostSection.data).where(
-                HostSection.section == "security", HostSection.host_id.in_(select(base.c.id))
-            )
-        ).all()
-    )
-    av = {hid: antivirus_state(security.get(hid)) for hid in ids}
+    av = dict.fromkeys(ids, "unknown")
+    av.update(_antivirus_states(db, select(base.c.id)))
     cutoff = utcnow() - dt.timedelta(days=not_seen_days)
     stale = {r.id for r in rows if r.last_seen is None or r.last_seen < cutoff}
 
