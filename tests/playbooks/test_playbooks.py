@@ -32,35 +32,43 @@ def test_playbooks_pass_ansible_syntax_check(playbook, tmp_path):
     assert run.returncode == 0, run.explain()
 
 
-def test_remediate_has_one_play_per_check_applying_the_fixing_role_with_its_tag():
+def test_remediate_fixes_every_check_with_its_role_and_tags():
     plays = yaml.safe_load((REPO / "playbooks/remediate.yml").read_text())
-    by_group = {play["hosts"]: play for play in plays}
-    assert set(by_group) == {f"policy_fail_{check}" for check in REMEDIATIONS}
     for check, (role, tags) in REMEDIATIONS.items():
-        (entry,) = by_group[f"policy_fail_{check}"]["roles"]
+        matching = [p for p in plays if f"policy_fail_{check}" in p["hosts"]]
+        assert len(matching) == 1, f"{check}: {len(matching)} plays"
+        (entry,) = matching[0]["roles"]
         assert entry["role"] == role, check
-        assert entry["tags"] == tags, check
+        assert set(tags) <= set(entry["tags"]), check
+    roles = [p["roles"][0]["role"] for p in plays]
+    assert len(roles) == len(set(roles)), "one play per role, so a host gets each role once"
+    for play in plays:
+        (entry,) = play["roles"]
+        fixed = {c for c, (r, _) in REMEDIATIONS.items() if r == entry["role"]}
+        assert set(play["hosts"]) == {f"policy_fail_{c}" for c in fixed}
 
 
 def test_remediate_reaches_only_hosts_in_failing_groups(tmp_path):
     inventory = tmp_path / "hosts.ini"
     inventory.write_text(
-        "[policy_fail_av_healthy]\npc-01\npc-02\n\n"
+        "[policy_fail_av_healthy]\npc-01\n\n"
+        "[policy_fail_ct14_av_installed]\npc-01\npc-02\n\n"
         "[policy_fail_odf_default]\npc-02\n\n"
         "[role_workstation]\npc-01\npc-02\npc-03\n"
     )
     run = run_playbook("playbooks/remediate.yml", inventory, "--list-hosts", timeout=120)
     assert run.returncode == 0, run.explain()
-    plays = run.stdout.split("play #")[1:]
+    plays = yaml.safe_load((REPO / "playbooks/remediate.yml").read_text())
+    listed = run.stdout.split("play #")[1:]
+    assert len(listed) == len(plays)
     hosts = {}
-    for play in plays:
-        group = play.split("(", 1)[1].split(")", 1)[0]
-        hosts[group] = {line.strip() for line in play.split("hosts (", 1)[1].splitlines()[1:]
-                        if line.strip()}
-    assert hosts["policy_fail_av_healthy"] == {"pc-01", "pc-02"}
-    assert hosts["policy_fail_odf_default"] == {"pc-02"}
-    assert hosts["policy_fail_mail_configured"] == set()
-    assert "pc-03" not in set().union(*hosts.values())
+    for play, text in zip(plays, listed, strict=True):
+        lines = text.split("hosts (", 1)[1].splitlines()[1:]
+        hosts[play["roles"][0]["role"]] = [line.strip() for line in lines if line.strip()]
+    assert sorted(hosts["antivirus"]) == ["pc-01", "pc-02"]  # once each, though in two groups
+    assert hosts["office_suite"] == ["pc-02"]
+    assert hosts["mail_client"] == []
+    assert hosts["mail_relay"] == []
 
 
 def test_remediate_tags_select_only_the_plays_for_that_check(tmp_path):
