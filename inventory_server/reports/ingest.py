@@ -622,29 +622,56 @@ def _insert_rows(db: Session, model, rows: list[dict]) -> None:
         return
     cursor = conn.connection.driver_connection.cursor()
     names = ", ".join(columns)
-    # COPY's text format built here in one buffer: several times cheaper than write_row().
-    text = "".join(
-        "\t".join([_copy_text(r.get(c)) for c in columns]) + "\n" for r in rows
-    ).encode("utf-8")
     with cursor.copy(f"COPY {model.__tablename__} ({names}) FROM STDIN") as copy:
-        copy.write(text)
+        copy.write(_copy_buffer(rows, columns))
     cursor.close()
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_FIELD, _ROW, _NULL = "\x00", "\x01", "\x02"  # placeholders, replaced after escaping
 
 
-def _copy_text(value) -> str:
-    """Return ``value`` as a field of PostgreSQL's COPY text format."""
+def _copy_buffer(rows: list[dict], columns: list[str]) -> bytes:
+    """Return ``rows`` in PostgreSQL's COPY text format.
+
+    Fields are joined with placeholder characters and the whole buffer is escaped at once, which
+    is several times cheaper than escaping field by field; data holding a placeholder character
+    takes the field-by-field way.
+    """
+    conv = _copy_field
+    text = _ROW.join(_FIELD.join([conv(r.get(c)) for c in columns]) for r in rows)
+    nulls = sum(1 for r in rows for c in columns if r.get(c) is None)
+    if (
+        text.count(_FIELD) == len(rows) * (len(columns) - 1)
+        and text.count(_ROW) == len(rows) - 1
+        and text.count(_NULL) == nulls
+    ):
+        text = text.translate(_COPY_ESCAPES)
+        text = text.replace(_FIELD, "\t").replace(_ROW, "\n").replace(_NULL, "\\N")
+    else:
+        text = "\n".join(
+            "\t".join([_copy_text(r.get(c)) for c in columns]) for r in rows
+        )
+    return (text + "\n").encode("utf-8")
+
+
+def _copy_field(value) -> str:
     if value is None:
-        return "\\N"
+        return _NULL
     if type(value) is str:
-        return value.translate(_COPY_ESCAPES)
+        return value
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, dt.datetime):
         return value.isoformat()
-    return str(value).translate(_COPY_ESCAPES)
+    return str(value)
+
+
+def _copy_text(value) -> str:
+    """Return ``value`` as one escaped field of PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    return _copy_field(value).translate(_COPY_ESCAPES)
 
 
 def _naive(value: dt.datetime | None):

@@ -124,3 +124,15 @@ def test_discard_endpoint_authenticates_and_decompresses(app, seed):
     assert client.post("/api/v1/reports/discard", data=data).status_code == 401
     bad = client.post("/api/v1/reports/discard", data=b"not gzip", headers=headers)
     assert bad.status_code == 400
+
+
+def test_copy_buffer_escapes_fields_and_handles_placeholder_characters():
+    from inventory_server.reports.ingest import _copy_buffer
+
+    when = dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
+    rows = [{"a": "x\ty\nz", "b": None, "c": when}, {"a": "back\\slash\r", "b": 3, "c": True}]
+    assert _copy_buffer(rows, ["a", "b", "c"]) == (
+        b"x\\ty\\nz\t\\N\t2024-05-06T07:08:09+00:00\nback\\\\slash\\r\t3\tt\n"
+    )
+    odd = [{"a": "p\x01q\x02", "b": None}, {"a": "\\N", "b": "s"}]
+    assert _copy_buffer(odd, ["a", "b"]) == b"p\x01q\x02\t\\N\n\\\\N\ts\n"
