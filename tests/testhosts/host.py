@@ -52,6 +52,26 @@ def _sh(argv: list[str], **kw) -> subprocess.CompletedProcess:
     return proc
 
 
+def reap_stale() -> None:
+    """Remove what killed sessions left: network namespaces with no process, their workdirs."""
+    names = _sh(["ip", "netns", "list"]).stdout.split()
+    for name in names:
+        if not name.startswith("kiemke-th") or not name[len("kiemke-th"):].isdigit():
+            continue
+        pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True,
+                              check=False).stdout.split()
+        workdirs = list(RUN_ROOT.glob(f"{name}-*"))
+        # A host being started has its workdir before its namespace, and processes within a
+        # second or so: only an empty namespace whose workdir is not new is left over.
+        if pids or any(time.time() - w.stat().st_mtime < 120 for w in workdirs):
+            continue
+        index = name[len("kiemke-th"):]
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
+        subprocess.run(["ip", "link", "del", f"kth{index}h"], capture_output=True, check=False)
+        for workdir in workdirs:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
 def _free_subnet_index() -> int:
     """Pick an index N whose 10.254.N.0/30 is not already used on this machine."""
     used = _sh(["ip", "-4", "-o", "addr", "show"]).stdout + _sh(["ip", "-4", "route"]).stdout
@@ -70,6 +90,7 @@ class TestHost:
 
     def __init__(self, name: str = "kiemke-testhost") -> None:
         self.name = name
+        reap_stale()
         self.index = _free_subnet_index()
         self.netns = f"kiemke-th{self.index}"
         self.ip = f"10.254.{self.index}.2"
