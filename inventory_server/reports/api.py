@@ -34,12 +34,18 @@ _decoder = msgspec.json.Decoder(Report)
 
 
 @bp.record_once
-def _bench_flag(state) -> None:
+def _bench_endpoints(state) -> None:
+    """Register the benchmark-only routes when BENCH_ENDPOINTS is on (they are not the API)."""
     # BENCH_ENDPOINTS is read from the environment here until the Config class declares it.
-    state.app.config.setdefault(
+    config = state.app.config
+    config.setdefault(
         "BENCH_ENDPOINTS",
         os.environ.get("KIEMKE_BENCH_ENDPOINTS", "").lower() in ("1", "true", "yes", "on"),
     )
+    if config["BENCH_ENDPOINTS"]:
+        state.app.add_url_rule(
+            "/api/v1/reports/discard", "reports.discard", discard_report, methods=["POST"]
+        )
 
 
 def authenticate_host() -> HostRow:
@@ -100,7 +106,6 @@ def post_report():
     return _accepted(host.id, need_full)
 
 
-@bp.post("/reports/discard")
 def discard_report():
     """Benchmark ceiling, not part of the API: authenticate, decompress, discard; 404 when off."""
     if not current_app.config.get("BENCH_ENDPOINTS"):

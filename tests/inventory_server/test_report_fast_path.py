@@ -111,8 +111,11 @@ def test_discard_endpoint_is_404_unless_enabled(client, seed):
     assert r.get_json()["error"]["code"] == "not_found"
 
 
-def test_discard_endpoint_authenticates_and_decompresses(app, seed):
-    app.config["BENCH_ENDPOINTS"] = True
+def test_discard_endpoint_authenticates_and_decompresses(db_url, seed, tmp_path):
+    from inventory_server.app import create_app
+
+    app = create_app({"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "data"),
+                      "SECRET_KEY": "test-secret-key", "TESTING": True, "BENCH_ENDPOINTS": True})
     client = app.test_client()
     host_id, token = enroll(client, seed.secret)
     data = body(make_report(packages=30), compress=True)
@@ -124,6 +127,7 @@ def test_discard_endpoint_authenticates_and_decompresses(app, seed):
     assert client.post("/api/v1/reports/discard", data=data).status_code == 401
     bad = client.post("/api/v1/reports/discard", data=b"not gzip", headers=headers)
     assert bad.status_code == 400
+    app.extensions["kiemke"]["engine"].dispose()
 
 
 def test_copy_buffer_escapes_fields_and_handles_placeholder_characters():
