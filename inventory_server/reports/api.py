@@ -1,9 +1,9 @@
 """POST /api/v1/reports: agents send full or delta reports with their host token.
 
-The common case, an unchanged delta (every digest equals the stored one), is answered with two
-statements: one query that authenticates the token and reads the host's identity and section
-digests, and one UPDATE of the host row. Any report that writes sections takes the row lock and
-goes through :func:`inventory_server.reports.ingest.ingest`.
+The common case, an unchanged delta (every digest equals the stored one), is answered with one
+query that authenticates the token and reads the host's identity and section digests, then one
+UPDATE of the host row (sent with its COMMIT on PostgreSQL). Any report that writes sections
+takes the host row lock and goes through :func:`inventory_server.reports.ingest.ingest`.
 """
 
 import os
