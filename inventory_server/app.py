@@ -1,5 +1,6 @@
 """The Flask application factory."""
 
+import datetime
 import logging
 
 from flask import Flask, current_app, g, jsonify, request
@@ -35,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_COMPRESSED_BYTES"]
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["PERMANENT_SESSION_LIFETIME"] = datetime.timedelta(hours=8)
     app.json.sort_keys = False
     engine = make_engine(settings["DATABASE_URL"], echo=settings["SQL_ECHO"])
     app.extensions["kiemke"] = {"engine": engine, "sessions": make_sessionmaker(engine)}
@@ -59,7 +61,13 @@ def create_app(config: dict | None = None) -> Flask:
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         if request.args.get("lang") in LANGUAGES:
-            resp.set_cookie("lang", request.args["lang"], max_age=365 * 86400, samesite="Lax")
+            resp.set_cookie(
+                "lang",
+                request.args["lang"],
+                max_age=365 * 86400,
+                samesite="Lax",
+                secure=settings["SESSION_COOKIE_SECURE"],
+            )
         return resp
 
     @app.teardown_appcontext

@@ -1,9 +1,6 @@
 """GET /api/v1/hosts and /api/v1/hosts/<id> (scoped to the caller's units), with CSV export."""
 
-import csv
-import io
-
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from inventory_server import versions
 from inventory_server.app import get_db
@@ -77,16 +74,9 @@ def list_hosts():
     rows, total = filtered_hosts()
     items = [services.summary(h) for h in rows]
     if request.args.get("format") == "csv":
-        buf = io.StringIO()
-        cols = list(services.SUMMARY_FIELDS)
-        writer = csv.DictWriter(buf, fieldnames=cols)
-        writer.writeheader()
-        writer.writerows(items)
-        return Response(
-            "\ufeff" + buf.getvalue(),
-            mimetype="text/csv",
-            headers={"Content-Disposition": "attachment; filename=hosts.csv"},
-        )
+        from inventory_server.exports import export_response
+
+        return export_response("csv", "hosts", services.SUMMARY_FIELDS, items)
     return jsonify(
         items=items, total=total, page=_int_arg("page", 1), per_page=_int_arg("per_page", 50)
     )
