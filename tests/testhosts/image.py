@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -93,13 +94,19 @@ def build(dest: Path, log) -> None:
         _run(["apt-get", "update", "-q"], log, env=env)
         _run(["apt-get", "install", "-y", "-q", "debootstrap"], log, env=env)
     APT_ARCHIVES.mkdir(parents=True, exist_ok=True)
-    _run(
-        [
-            "debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}",
-            f"--cache-dir={APT_ARCHIVES}", SUITE, str(dest), MIRROR,
-        ],
-        log,
-    )
+    # debootstrap runs in a tmpfs (dpkg's many fsyncs cost nothing there), then the result is
+    # copied to disk; the tmpfs lives in a private mount namespace and vanishes with it.
+    scratch = dest.parent / "scratch"
+    scratch.mkdir(exist_ok=True)
+    dest.mkdir()
+    debootstrap = shlex.join([
+        "debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}",
+        f"--cache-dir={APT_ARCHIVES}", SUITE, str(scratch), MIRROR,
+    ])
+    _run(["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+          f"set -e; mount -t tmpfs -o size=4g,mode=0755 tmpfs {scratch}; {debootstrap}; "
+          f"cp -a {scratch}/. {dest}/"], log)
+    scratch.rmdir()
     shutil.copy("/etc/resolv.conf", dest / "etc/resolv.conf")
     env = "DEBIAN_FRONTEND=noninteractive"
     _chroot_script(
