@@ -38,7 +38,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["PERMANENT_SESSION_LIFETIME"] = datetime.timedelta(hours=8)
     app.json.sort_keys = False
-    engine = make_engine(settings["DATABASE_URL"], echo=settings["SQL_ECHO"])
+    engine = make_engine(
+        settings["DATABASE_URL"], echo=settings["SQL_ECHO"], pre_ping=settings["DB_PRE_PING"]
+    )
     app.extensions["kiemke"] = {"engine": engine, "sessions": make_sessionmaker(engine)}
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 

@@ -83,9 +83,16 @@ def _safe_url(url: str) -> str:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="worker processes")
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=int,
+    help="threads per worker; more than 1 uses gthread workers with keep-alive",
+)
 @click.option("--access-log/--no-access-log", default=False)
-def run(host, port, workers, access_log):
+def run(host, port, workers, threads, access_log):
     """Serve the application under gunicorn."""
     argv = [
         sys.executable,
@@ -104,6 +111,8 @@ def run(host, port, workers, access_log):
         "--name",
         "kiemke-server",
     ]
+    if threads > 1:
+        argv += ["--worker-class", "gthread", "--threads", str(threads)]
     import gunicorn
 
     if gunicorn.version_info >= (27,):

@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, asc, desc, func, or_, select
+from sqlalchemy import Select, asc, desc, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from inventory_server import versions
@@ -109,19 +109,25 @@ def _title_filter(software: str):
 
 
 def _software_hosts(db: Session, software: str, version: tuple[str, str] | None):
-    """Hosts with a title (``*`` globs), optionally with a version satisfying ``(op, value)``."""
+    """Hosts with a title (``*`` globs), optionally with a version satisfying ``(op, value)``.
+
+    Versions are compared in Python on the few distinct versions of the title, then the index
+    on (title, version, host) finds the hosts.
+    """
     title = _title_filter(software)
+    base = select(SoftwareInstall.host_id).join(SoftwareTitle).where(title)
     if version is None:
-        return select(SoftwareInstall.host_id).join(SoftwareTitle).where(title)
+        return base
     op, wanted = version
     if op not in versions.OPERATORS:
         raise QueryError(
             f"version operator must be one of {', '.join(versions.OPERATORS)}", "version"
         )
-    rows = db.execute(
-        select(SoftwareInstall.host_id, SoftwareInstall.version).join(SoftwareTitle).where(title)
+    found = db.scalars(
+        select(SoftwareInstall.version).join(SoftwareTitle).where(title).distinct()
     ).all()
-    return sorted({h for h, v in rows if versions.matches(v, op, wanted)}) or [-1]
+    ok = [v for v in found if versions.matches(v, op, wanted)]
+    return base.where(SoftwareInstall.version.in_(ok)) if ok else base.where(false())
 
 
 def page(

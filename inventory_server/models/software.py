@@ -29,7 +29,7 @@ class SoftwareInstall(Base):
     __tablename__ = "software_installs"
     __table_args__ = (
         UniqueConstraint("host_id", "title_id", "source", "arch", name="uq_software_installs_key"),
-        Index("ix_software_installs_title_version", "title_id", "version"),
+        Index("ix_software_installs_title_version_host", "title_id", "version", "host_id"),
     )
 
     id: Mapped[intpk]

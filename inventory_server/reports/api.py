@@ -6,7 +6,6 @@ UPDATE of the host row (sent with its COMMIT on PostgreSQL). Any report that wri
 takes the host row lock and goes through :func:`inventory_server.reports.ingest.ingest`.
 """
 
-import os
 
 import msgspec
 from flask import Blueprint, Response, current_app, request
@@ -36,13 +35,7 @@ _decoder = msgspec.json.Decoder(Report)
 @bp.record_once
 def _bench_endpoints(state) -> None:
     """Register the benchmark-only routes when BENCH_ENDPOINTS is on (they are not the API)."""
-    # BENCH_ENDPOINTS is read from the environment here until the Config class declares it.
-    config = state.app.config
-    config.setdefault(
-        "BENCH_ENDPOINTS",
-        os.environ.get("KIEMKE_BENCH_ENDPOINTS", "").lower() in ("1", "true", "yes", "on"),
-    )
-    if config["BENCH_ENDPOINTS"]:
+    if state.app.config.get("BENCH_ENDPOINTS"):
         state.app.add_url_rule(
             "/api/v1/reports/discard", "reports.discard", discard_report, methods=["POST"]
         )
