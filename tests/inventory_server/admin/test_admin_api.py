@@ -175,3 +175,33 @@ def test_hosts_api_is_scoped_by_role_and_unit(client, seed, hosts):
     assert r.status_code == 404
     r = client.get(f"/api/v1/hosts/{hosts['hc']}", headers=auth(seed.officer_token))
     assert r.status_code == 200 and r.get_json()["unit"] == "PHONG-HC"
+
+
+def test_dashboard_licence_classes_count_titles_installed_in_scope(client, seed, hosts, db_url):
+    from sqlalchemy import update
+
+    from inventory_server.db import make_engine, make_sessionmaker
+    from inventory_server.models import SoftwareTitle
+
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine)() as db:
+        open_source = [f"pkg-{i:04d}" for i in range(10)]
+        db.execute(
+            update(SoftwareTitle)
+            .where(SoftwareTitle.name_key.in_(open_source))
+            .values(licence_class="open_source")
+        )
+        db.execute(
+            update(SoftwareTitle)
+            .where(SoftwareTitle.name_key == "pkg-0030")
+            .values(licence_class="licensed")
+        )
+        db.commit()
+    engine.dispose()
+    d = client.get("/api/v1/dashboard?unit=TINH", headers=auth(seed.admin_token)).get_json()
+    # pc-hanh-chinh has pkg-0000..0049, pc-tai-chinh pkg-0000..0019: 50 distinct titles.
+    assert d["licence_titles"] == {"open_source": 10, "licensed": 1, "freeware": 0, "unknown": 39}
+    assert d["open_source_share"] == pytest.approx(10 / 50)
+    d = client.get("/api/v1/dashboard?unit=SO-TC", headers=auth(seed.admin_token)).get_json()
+    assert d["licence_titles"]["open_source"] == 10 and d["licence_titles"]["licensed"] == 0
+    assert d["open_source_share"] == pytest.approx(0.5)
