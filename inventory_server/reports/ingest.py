@@ -214,7 +214,7 @@ def _ingest(db: Session, host: Host, report: Report) -> tuple[list[str], set[str
                 _posture_events(db, host, row.data, data, now)
             row.digest, row.data, row.updated_at = digest, data, now
         changed.add(name)
-    _identity(host, report)
+    _identity(db, host, report, now)
     host.last_seen = now
     host.report_count += 1
     host.agent_version = report.agent.version
@@ -233,9 +233,14 @@ def _builtins(value) -> dict[str, Any]:
     return msgspec.to_builtins(value)
 
 
-def _identity(host: Host, report: Report) -> None:
+def _identity(db: Session, host: Host, report: Report, now) -> None:
     ident = report.host
     if ident.hostname and ident.hostname != host.hostname:
+        db.add(
+            HostEvent(
+                host_id=host.id, at=now, kind="renamed", before=host.hostname, after=ident.hostname
+            )
+        )
         host.hostname = ident.hostname
     host.fqdn = ident.fqdn or host.fqdn
     host.machine_id = ident.machine_id or host.machine_id
@@ -649,9 +654,7 @@ def _copy_buffer(rows: list[dict], columns: list[str]) -> bytes:
         text = text.translate(_COPY_ESCAPES)
         text = text.replace(_FIELD, "\t").replace(_ROW, "\n").replace(_NULL, "\\N")
     else:
-        text = "\n".join(
-            "\t".join([_copy_text(r.get(c)) for c in columns]) for r in rows
-        )
+        text = "\n".join("\t".join([_copy_text(r.get(c)) for c in columns]) for r in rows)
     return (text + "\n").encode("utf-8")
 
 

@@ -146,3 +146,25 @@ def test_software_version_range_search(client, seed):
     assert r.status_code == 400 and r.get_json()["error"]["field"] == "software"
     r = api(client, t, "/api/v1/hosts?software=x&version_lt=1&version_gt=0")
     assert r.status_code == 400
+
+
+def test_rename_between_reports_is_recorded(client, seed):
+    report = make_report("before-rename", machine_id="9" * 32, serial=None)
+    req = EnrollRequest(secret=seed.secret, host=report.host, agent=report.agent)
+    data = client.post(
+        "/api/v1/enroll", data=encode(req), content_type="application/json"
+    ).get_json()
+    hdr = {"Authorization": f"Bearer {data['token']}"}
+    client.post("/api/v1/reports", data=body(report), content_type="application/json", headers=hdr)
+    renamed = make_report("after-rename", machine_id="9" * 32, serial=None)
+    r = client.post(
+        "/api/v1/reports", data=body(renamed), content_type="application/json", headers=hdr
+    )
+    assert r.status_code == 200
+    host = api(client, seed.admin_token, f"/api/v1/hosts/{data['host_id']}").get_json()
+    assert host["hostname"] == "after-rename"
+    events = api(client, seed.admin_token, f"/api/v1/hosts/{data['host_id']}/events").get_json()
+    assert any(
+        e["kind"] == "renamed" and e["before"] == "before-rename" and e["after"] == "after-rename"
+        for e in events["items"]
+    )
