@@ -12,7 +12,7 @@ if ! ./scripts/start-postgres; then
   echo "test: PostgreSQL unavailable; its tests will be skipped" >&2
 fi
 echo "==> ruff"
-"$BIN/ruff" check . || exit 1
+"$BIN/ruff" check --no-cache . || exit 1
 echo "==> pytest"
 # Tests that build real test hosts share one per session: they run in their own process.
 "$BIN/python" -m pytest -n 2 -m "not slow" "$@"

@@ -19,7 +19,6 @@ from agent.collectors.windows import (
     updates_windowsupdate,
 )
 from agent.schema import Interface, Network, encode
-
 from tests.agent.helpers import FIXTURES, ReplayContext, fixture_text
 
 WHEN = datetime(2024, 1, 15, 2, 0, tzinfo=timezone.utc)

@@ -4,6 +4,7 @@ import socket
 from datetime import datetime, timezone
 
 import pytest
+
 from agent import sender as cli
 from agent.config import AgentConfig
 from agent.report import digests
@@ -18,7 +19,6 @@ from agent.schema import (
     encode,
 )
 from agent.state import State
-
 from tests.agent.server import Recorder
 
 

@@ -4,7 +4,6 @@ from datetime import datetime, timezone
 
 from agent.collectors.context import Context
 from agent.collectors.linux import antivirus_clamav
-
 from tests.agent.helpers import fixture_path
 
 

@@ -7,7 +7,6 @@ from agent.collectors.windows import (
     antivirus_securitycenter,
     antivirus_services,
 )
-
 from tests.agent.helpers import fixture_text
 
 NOW = datetime(2023, 11, 21, 8, 0, tzinfo=timezone.utc)

@@ -3,7 +3,6 @@
 from datetime import datetime, timezone
 
 from agent.collectors.windows import software_registry
-
 from tests.agent.helpers import fixture_text
 
 
