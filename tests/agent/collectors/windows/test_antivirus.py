@@ -12,12 +12,26 @@ from tests.agent.helpers import fixture_text
 NOW = datetime(2023, 11, 21, 8, 0, tzinfo=timezone.utc)
 
 
-def test_defender_healthy():
+def test_defender_normal_ws2022_docs_sample():
+    """Real Get-MpComputerStatus sample (Microsoft's Windows Server 2022 reference page)."""
     (d,) = antivirus_defender.parse_mpcomputerstatus(
-        fixture_text("windows", "defender", "healthy.json"), now=NOW)
-    assert d.running is True and d.realtime is True and d.signature_version == "1.403.1234.0"
-    assert d.signature_date == datetime(2023, 11, 20, 8, 0, tzinfo=timezone.utc)
-    assert d.signature_age_days == 1.0
+        fixture_text("windows", "defender", "ws2022-docs-normal.json"),
+        now=datetime(2024, 6, 5, 15, 6, 27, tzinfo=timezone.utc))
+    assert d.running is True and d.realtime is True and d.state == "Normal"
+    assert d.version == "4.18.24050.7" and d.signature_version == "1.413.102.0"
+    assert d.signature_date == datetime(2024, 6, 4, 15, 6, 27, tzinfo=timezone.utc)
+    assert d.signature_age_days == 1.0  # the sample itself reports AntivirusSignatureAge 1
+    assert (d.name, d.vendor, d.source) == ("Microsoft Defender Antivirus", "Microsoft", "defender")
+
+
+def test_defender_not_running_beside_kaspersky():
+    """Real sample: Defender stood down for Kaspersky (no signatures, age sentinel 65535)."""
+    (d,) = antivirus_defender.parse_mpcomputerstatus(
+        fixture_text("windows", "defender", "not-running-kaspersky.json"), now=NOW)
+    assert d.running is False and d.realtime is False and d.state == "Not running"
+    assert d.version == "4.18.24090.11"
+    assert d.signature_version is None and d.signature_date is None
+    assert d.signature_age_days is None  # 65535 means "never updated", not an age
 
 
 def test_defender_passive_is_not_protecting():

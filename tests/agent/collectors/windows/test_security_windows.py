@@ -24,6 +24,15 @@ def test_firewall_public_off_numeric_enums():
     assert public.enabled is False and public.default_inbound == "allow"
 
 
+def test_firewall_active_store_domain_docs_sample():
+    """Real -PolicyStore ActiveStore output (WSL docs; only the Domain profile was quoted)."""
+    f = firewall_netsecurity.parse_profiles(fixture_text("windows", "firewall",
+                                                         "wsl-docs-activestore-domain.json"))
+    (domain,) = f.profiles
+    assert (domain.name, domain.enabled, domain.default_inbound) == ("domain", True, "block")
+    assert f.enabled is True and f.default_inbound == "block" and f.backend == "windows"
+
+
 def test_updates_default_automatic():
     u = updates_windowsupdate.parse_windowsupdate(fixture_text("windows", "windowsupdate",
                                                                "default-auto.json"))
@@ -63,15 +72,33 @@ def test_net_accounts_by_position_in_any_language():
     assert values["max_age"] == "90" and values["min_length"] == "12"
 
 
-def test_bitlocker():
+def test_bitlocker_five_volumes_docs_sample():
+    """Real Get-BitLockerVolume table (Microsoft's reference page): one volume encrypting."""
     e = encryption_bitlocker.parse_bitlocker(fixture_text("windows", "bitlocker",
-                                                          "os-on-data-off.json"))
+                                                          "docs-five-volumes.json"))
+    assert [v.mountpoint for v in e.volumes] == ["D:", "E:", "C:", "F:", "G:"]
+    assert e.root_encrypted is False  # C: is FullyDecrypted
+    d = e.volumes[0]
+    assert (d.encrypted, d.protection_on, d.method) == (False, False, "bitlocker")
+    assert all(v.encrypted is False and v.method is None for v in e.volumes[1:])
+
+
+def test_bitlocker_os_volume_on_docs_sample():
+    e = encryption_bitlocker.parse_bitlocker(fixture_text("windows", "bitlocker",
+                                                          "docs-os-on.json"))
+    (c,) = e.volumes
     assert e.root_encrypted is True
-    d = next(v for v in e.volumes if v.mountpoint == "D:")
-    assert d.encrypted is False and d.method is None
-    suspended = encryption_bitlocker.parse_bitlocker(fixture_text("windows", "bitlocker",
-                                                                  "os-suspended.json"))
-    assert suspended.root_encrypted is False  # protection suspended: the key is in the clear
+    assert (c.mountpoint, c.encrypted, c.protection_on, c.method) == (
+        "C:", True, True, "bitlocker")
+
+
+def test_bitlocker_protection_off_issue_sample():
+    """Real sample: fully encrypted, protection Off ('waiting for activation')."""
+    e = encryption_bitlocker.parse_bitlocker(fixture_text("windows", "bitlocker",
+                                                          "intune77-os-protection-off.json"))
+    (c,) = e.volumes
+    assert (c.mountpoint, c.encrypted, c.protection_on) == ("C:", True, False)
+    assert e.root_encrypted is False  # the key is in the clear until protection is on
     assert encryption_bitlocker.parse_bitlocker("").root_encrypted is None
 
 
