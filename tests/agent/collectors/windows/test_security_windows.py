@@ -1,5 +1,7 @@
 """Firewall, updates, accounts, BitLocker and screen lock parsers."""
 
+import json
+
 from agent.collectors.windows import (
     accounts_local,
     encryption_bitlocker,
@@ -111,3 +113,29 @@ def test_screenlock():
     assert u.enabled is True and u.idle_delay_seconds == 300 and u.enforced is False
     n = screenlock_policy.parse_screenlock(fixture_text("windows", "screenlock", "none.json"))
     assert n.enabled is False
+
+
+def test_net_accounts_real_workstation_defaults():
+    """Real ``net accounts`` output (kolide/launcher issue 580): a workstation's defaults."""
+    text = fixture_text("windows", "accounts", "net-accounts-workstation-kolide580.txt")
+    assert accounts_local.parse_net_accounts(text) == {
+        "force_logoff": "Never", "min_age": "0", "max_age": "42", "min_length": "6",
+        "history": "None", "lockout_threshold": "Never", "lockout_duration": "30",
+        "lockout_window": "30",
+    }
+    # The same text as the script's NetAccounts field: "Never" locks nobody out (0).
+    a = accounts_local.parse_accounts(json.dumps({"NetAccounts": text}))
+    assert (a.password_min_length, a.password_max_days, a.lockout_threshold) == (6, 42, 0)
+
+
+def test_net_accounts_real_server_policy():
+    """Real ``net accounts`` output from a managed SQL server (MicrosoftDocs/sql-docs PR 10196)."""
+    text = fixture_text("windows", "accounts", "net-accounts-server-sqlmi.txt")
+    values = accounts_local.parse_net_accounts(text)
+    assert (values["min_age"], values["max_age"], values["min_length"], values["history"]) == (
+        "1", "60", "14", "24")
+    assert (values["lockout_threshold"], values["lockout_duration"],
+            values["lockout_window"]) == ("10", "10", "10")
+    a = accounts_local.parse_accounts(json.dumps({"NetAccounts": text}))
+    assert (a.password_min_length, a.password_max_days, a.lockout_threshold) == (14, 60, 10)
+    assert a.users == [] and a.administrators == []
