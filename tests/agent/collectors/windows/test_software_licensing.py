@@ -29,3 +29,13 @@ def test_never_more_than_five_key_characters():
     with pytest.raises(msgspec.ValidationError, match="partial_key"):
         msgspec.json.decode(b'{"product": "X", "partial_key": "ABCDEFGH"}', type=ProductLicense)
     assert b"ABCDE-FGHIJ" not in encode(p)
+
+
+def test_real_windows_pro_oem_sample():
+    """Real SoftwareLicensingProduct row (kolide/launcher issue 505): Windows Pro, OEM:DM."""
+    (win,) = lic.parse_licensing(fixture_text("windows", "licensing",
+                                              "kolide505-win-pro-oem.json"))
+    assert win.product == "Windows(R), Professional edition"
+    assert (win.status, win.channel, win.partial_key) == ("licensed", "OEM:DM", "F6YP2")
+    # The published selection had no ApplicationID, so the product family stays unclassified.
+    assert win.kind == "other"
