@@ -75,7 +75,11 @@ _json = json
 def chromium_path():
     """Debian's Chromium; installed with apt when missing."""
     if not os.path.exists(CHROMIUM):
-        subprocess.run(["apt-get", "install", "-y", "chromium"], check=True, capture_output=True)
+        # A fresh machine may have no package lists yet.
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], check=True,
+                       capture_output=True, env=env)
     return CHROMIUM
 
 
