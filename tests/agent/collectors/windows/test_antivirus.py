@@ -56,6 +56,15 @@ def test_security_center_states():
     assert bkav.running is True and bkav.signatures_up_to_date is False
 
 
+def test_security_center_real_defender_on():
+    """Real Get-CimInstance AntivirusProduct output (Windows 10 19045): Defender on, current."""
+    (d,) = antivirus_securitycenter.parse_securitycenter(
+        fixture_text("windows", "securitycenter", "pnpt-defender-on.json"))
+    assert d.name == "Microsoft Defender Antivirus" and d.source == "securitycenter"
+    assert d.running is True and d.realtime is True and d.signatures_up_to_date is True
+    assert d.state == "on, signatures current"
+
+
 def test_decode_state():
     assert antivirus_securitycenter.decode_state(397568) == ("on", True)
     assert antivirus_securitycenter.decode_state(393472) == ("off", True)
