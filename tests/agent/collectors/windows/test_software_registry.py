@@ -26,3 +26,12 @@ def test_programs():
 def test_empty_output():
     assert software_registry.parse_uninstall("") == []
     assert software_registry.parse_uninstall("[]") == []
+
+
+def test_real_wechat_entry_unicode_and_no_install_date():
+    """Real Uninstall-key values (Xutaotaotao/get-installed-apps issue 8): no InstallDate."""
+    (p,) = software_registry.parse_uninstall(fixture_text("windows", "uninstall",
+                                                           "wechat-issue8.json"))
+    assert (p.name, p.version, p.publisher) == ("微信", "3.9.10.19", "腾讯科技(深圳)有限公司")
+    assert p.install_date is None
+    assert p.size_kb == 669051  # EstimatedSize 0xa357b
