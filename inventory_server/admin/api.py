@@ -14,31 +14,12 @@ from inventory_server.auth import api_auth, load_user, scope_path
 from inventory_server.errors import ApiError
 from inventory_server.exports import FORMATS, export_response
 from inventory_server.i18n import _
+from inventory_server.params import int_arg
 from inventory_server.users.services import audit
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1")
 
 P = services.PERMISSIONS
-
-
-def _int(name: str, default: int, lo: int = 0, hi: int = 100000) -> int:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ApiError(
-            400, "bad_parameter", _("Parameter %(name)s must be an integer", name=name), name
-        ) from exc
-    if not lo <= value <= hi:
-        raise ApiError(
-            400,
-            "bad_parameter",
-            _("Parameter %(name)s must be between %(lo)s and %(hi)s", name=name, lo=lo, hi=hi),
-            name,
-        )
-    return value
 
 
 def _body() -> dict:
@@ -125,7 +106,7 @@ def dashboard():
         )
     except services.AdminError as exc:
         raise _refused(exc) from exc
-    days = _int("not_seen_days", current_app.config["NOT_SEEN_DAYS"], 1, 3650)
+    days = int_arg("not_seen_days", current_app.config["NOT_SEEN_DAYS"], 1, 3650)
     figures = services.dashboard(db, scope=scope, unit=unit, not_seen_days=days)
     figures["by_os"] = [{"name": k, "hosts": v} for k, v in figures["by_os"]]
     figures["by_os_family"] = [{"name": k, "hosts": v} for k, v in figures["by_os_family"]]
@@ -144,8 +125,8 @@ def software():
             scope=scope_path(load_user()),
             q=request.args.get("q"),
             licence_class=request.args.get("licence_class") or None,
-            limit=100000 if exporting else _int("per_page", 200, 1, 1000),
-            offset=0 if exporting else _int("offset", 0),
+            limit=100000 if exporting else int_arg("per_page", 200, 1, 1000),
+            offset=0 if exporting else int_arg("offset", 0, 0, 100000),
         )
     except services.AdminError as exc:
         raise _refused(exc) from exc
@@ -240,8 +221,8 @@ def audit_log():
         get_db(),
         action=request.args.get("action") or None,
         username=request.args.get("user") or None,
-        limit=_int("limit", 200, 1, 1000),
-        offset=_int("offset", 0),
+        limit=int_arg("limit", 200, 1, 1000),
+        offset=int_arg("offset", 0, 0, 100000),
     )
     return jsonify(items=items, total=total)
 

@@ -19,6 +19,7 @@ from inventory_server.compliance import evaluator, service
 from inventory_server.errors import ApiError
 from inventory_server.i18n import _
 from inventory_server.models import ComplianceJob, Host, OrgUnit
+from inventory_server.params import int_arg
 from inventory_server.users.services import audit
 
 bp = Blueprint("compliance", __name__, url_prefix="/api/v1/compliance")
@@ -64,31 +65,6 @@ def _status_arg() -> str | None:
             "status",
         )
     return status or None
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ApiError(
-            400, "bad_parameter", _("Parameter %(name)s must be an integer", name=name), name
-        ) from exc
-    if not low <= value <= high:
-        raise ApiError(
-            400,
-            "bad_parameter",
-            _(
-                "Parameter %(name)s must be between %(low)s and %(high)s",
-                name=name,
-                low=low,
-                high=high,
-            ),
-            name,
-        )
-    return value
 
 
 @bp.get("/packs")
@@ -143,8 +119,8 @@ def check_hosts(pack_id: str, check_id: str):
     if check is None:
         raise ApiError(404, "not_found", _("No such check: %(id)s", id=f"{pack_id}/{check_id}"))
     db = get_db()
-    per_page = _int_arg("per_page", 100, 1, 1000)
-    page = _int_arg("page", 1, 1, 1_000_000)
+    per_page = int_arg("per_page", 100, 1, 1000)
+    page = int_arg("page", 1, 1, 1_000_000)
     rows = service.result_rows(
         db,
         scope=scope_path(load_user()),

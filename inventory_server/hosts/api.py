@@ -9,20 +9,9 @@ from inventory_server.errors import ApiError
 from inventory_server.hosts import services
 from inventory_server.i18n import _
 from inventory_server.models import Host
+from inventory_server.params import int_arg
 
 bp = Blueprint("hosts", __name__, url_prefix="/api/v1")
-
-
-def _int_arg(name: str, default: int | None) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ApiError(
-            400, "bad_parameter", _("Parameter %(name)s must be an integer", name=name), name
-        ) from exc
 
 
 def _version_arg() -> tuple[str, str] | None:
@@ -54,14 +43,14 @@ def filtered_hosts():
             serial=args.get("serial"),
             software=args.get("software"),
             version=_version_arg(),
-            not_seen_days=_int_arg("not_seen_days", None),
+            not_seen_days=int_arg("not_seen_days", None),
         )
         return services.page(
             db,
             stmt,
             sort=args.get("sort", "hostname"),
-            page_no=_int_arg("page", 1),
-            per_page=_int_arg("per_page", 50),
+            page_no=int_arg("page", 1),
+            per_page=int_arg("per_page", 50),
         )
     except services.QueryError as exc:
         raise ApiError(400, "bad_parameter", str(exc), exc.field) from exc
@@ -78,7 +67,7 @@ def list_hosts():
 
         return export_response("csv", "hosts", services.SUMMARY_FIELDS, items)
     return jsonify(
-        items=items, total=total, page=_int_arg("page", 1), per_page=_int_arg("per_page", 50)
+        items=items, total=total, page=int_arg("page", 1), per_page=int_arg("per_page", 50)
     )
 
 
@@ -112,7 +101,7 @@ def get_host_software(host_id: int):
 def get_host_events(host_id: int):
     """Return the host's change history, newest first."""
     host = get_host_or_404(host_id)
-    return jsonify(items=services.events(get_db(), host, limit=_int_arg("limit", 200)))
+    return jsonify(items=services.events(get_db(), host, limit=int_arg("limit", 200)))
 
 
 @bp.get("/hosts/duplicates")
