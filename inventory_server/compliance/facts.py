@@ -92,6 +92,36 @@ def _plans() -> dict[str, Any]:
     }
 
 
+def _prune(plan: Any, rels: list[tuple[str, ...]]) -> Any:
+    """Return the part of a filling plan that the relative fact paths ``rels`` can see.
+
+    A field no path goes through is left as stored (neither filled nor copied). Whenever a
+    path names this node itself, goes through a list, or names something that is not a field
+    (a derived fact computed from its siblings), the whole plan below is kept.
+    """
+    if plan is None or any(not r for r in rels) or plan[0] != "struct":
+        return plan
+    names = {f[0] for f in plan[1]}
+    if any(r[0] not in names for r in rels):
+        return plan
+    kept = []
+    for name, default, mutable, sub in plan[1]:
+        below = [r[1:] for r in rels if r[0] == name]
+        if below:
+            kept.append((name, default, mutable, _prune(sub, below)))
+    return ("struct", tuple(kept))
+
+
+@functools.lru_cache(maxsize=32)
+def _plans_for(paths: tuple[str, ...]) -> dict[str, Any]:
+    """Return the filling plans pruned to what these fact paths can see."""
+    out = {}
+    for name, plan in _plans().items():
+        rels = [tuple(p.split("."))[1:] for p in paths if p.split(".", 1)[0] == name]
+        out[name] = _prune(plan, rels) if rels else None
+    return out
+
+
 def _fill(value: Any, plan: Any) -> Any:
     """Return ``value`` with the defaults the wire omitted put back (present objects only)."""
     if plan is None or value is None:
@@ -115,15 +145,19 @@ def to_builtins(value: Any) -> Any:
     return msgspec.to_builtins(value)
 
 
-def build_facts(sections: dict[str, Any], host: dict[str, Any]) -> dict[str, Any]:
+def build_facts(
+    sections: dict[str, Any], host: dict[str, Any], paths: tuple[str, ...] | None = None
+) -> dict[str, Any]:
     """Return the fact tree rules are evaluated on, from stored sections and the host record.
 
     ``sections`` maps section names to their plain-JSON value (a missing or ``None`` section
     means "not collected"; its facts are then missing). ``host`` holds the host record: hostname,
     role, unit_code, unit_path (the unit and its ancestors, nearest first), id, tags.
+    ``paths`` (the fact paths the rules read, e.g. an engine's ``fact_paths``) limits the
+    filling of omitted defaults to what those paths can see; other facts are left as stored.
     """
     facts: dict[str, Any] = {}
-    plans = _plans()
+    plans = _plans() if paths is None else _plans_for(paths)
     os_section = sections.get("os")
     for name in ("os", "hardware", "network"):
         value = sections.get(name)

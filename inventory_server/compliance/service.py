@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 from sqlalchemy import Text, bindparam, cast, delete, func, insert, select, update
@@ -203,12 +203,14 @@ def load_facts(
     sections: frozenset[str] | None = None,
     software_names: frozenset[str] | None = None,
     units: _Units | None = None,
+    paths: tuple[str, ...] | None = None,
 ) -> dict[int, tuple[dict[str, Any], int | None]]:
     """Return {host_id: (facts, unit_id)} for active hosts, from their stored sections.
 
     ``sections`` limits what is read (the sections the packs use); None reads every section.
     ``software_names`` limits the installs read to those names; None reads them all.
-    ``units`` is the org tree when the caller has loaded it already.
+    ``units`` is the org tree when the caller has loaded it already. ``paths`` (the fact paths
+    the packs read) limits the defaults filled in to what they can see.
     """
     out: dict[int, tuple[dict[str, Any], int | None]] = {}
     if units is None:
@@ -254,7 +256,7 @@ def load_facts(
                 "unit_code": units.code.get(h.unit_id),
                 "unit_path": units.unit_path(h.unit_id),
             }
-            out[h.id] = (facts.build_facts(stored.get(h.id, {}), record), h.unit_id)
+            out[h.id] = (facts.build_facts(stored.get(h.id, {}), record, paths), h.unit_id)
     return out
 
 
@@ -290,10 +292,8 @@ def _params_for(pack_set: PackSet, units: _Units, unit_id: int | None) -> dict[s
 # --- evaluation and storage -------------------------------------------------------------------
 
 
-class _Stored(NamedTuple):
-    status: str
-    evidence: Any
-    pack_version: int
+_Stored = tuple[str, Any, int]
+"""A stored result: (status, evidence, pack_version); plain tuples, built by the ten thousand."""
 
 
 _KEEP = object()
@@ -320,7 +320,7 @@ def _existing(
     columns.append(_as_text(ComplianceResult.evidence))
     for chunk in _chunks(list(host_ids)):
         for row in db.execute(select(*columns).where(ComplianceResult.host_id.in_(chunk))):
-            out[row[0]][(row[1], row[2])] = _Stored(row[3], _decode(row[5]), row[4])
+            out[row[0]][(row[1], row[2])] = (row[3], _decode(row[5]), row[4])
     return out
 
 
@@ -348,7 +348,7 @@ def _existing_brief(
             stored = out[host_id]
             for item in joined.split(_RS):
                 pack_id, check_id, status, version = item.split(_FS)
-                stored[(pack_id, check_id)] = _Stored(status, _KEEP, int(version))
+                stored[(pack_id, check_id)] = (status, _KEEP, int(version))
     return out
 
 
@@ -445,9 +445,9 @@ def _collect(
     for r in results:
         old = existing.pop((r.pack_id, r.check_id), None)
         pack = pack_set.packs[r.pack_id]
-        if old is not None and old.status == r.status:
-            if old.pack_version != pack.version or (
-                old.evidence is not _KEEP and old.evidence != r.evidence
+        if old is not None and old[0] == r.status:
+            if old[2] != pack.version or (
+                old[1] is not _KEEP and old[1] != r.evidence
             ):
                 writes.updates.append(
                     {
@@ -481,7 +481,7 @@ def _collect(
                 "pack_id": r.pack_id,
                 "check_id": r.check_id,
                 "at": now,
-                "before": old.status if old is not None else None,
+                "before": old[0] if old is not None else None,
                 "after": r.status,
                 "evidence": row["evidence"],
             }
@@ -505,7 +505,9 @@ def evaluate_hosts(
     now = utcnow()
     when = now.timestamp()
     units = _load_units(db)
-    host_facts = load_facts(db, host_ids, pack_set.sections, pack_set.software_names, units)
+    host_facts = load_facts(
+        db, host_ids, pack_set.sections, pack_set.software_names, units, pack_set.engine.fact_paths
+    )
     stamp = _bind_time(db, now)
     ids = list(host_facts)
     existing = _existing(db, ids, evidence=refresh_evidence)
