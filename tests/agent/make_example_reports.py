@@ -30,7 +30,7 @@ def windows_scripts():
         hardware_wmi.SCRIPT: fixture_text("windows", "wmi", "win11-laptop.json"),
         software_registry.SCRIPT: fixture_text("windows", "uninstall", "win11-mixed.json"),
         software_licensing.SCRIPT: fixture_text("windows", "licensing", "win11-pro-office.json"),
-        antivirus_defender.SCRIPT: fixture_text("windows", "defender", "healthy.json"),
+        antivirus_defender.SCRIPT: fixture_text("windows", "defender", "ws2022-docs-normal.json"),
         antivirus_securitycenter.SCRIPT: fixture_text("windows", "securitycenter",
                                                       "defender-and-kaspersky.json"),
         antivirus_services.SCRIPT: fixture_text("windows", "services", "workstation.json"),
@@ -38,7 +38,7 @@ def windows_scripts():
         updates_windowsupdate.SCRIPT: fixture_text("windows", "windowsupdate",
                                                    "default-auto.json"),
         accounts_local.SCRIPT: fixture_text("windows", "accounts", "win11-en.json"),
-        encryption_bitlocker.SCRIPT: fixture_text("windows", "bitlocker", "os-on-data-off.json"),
+        encryption_bitlocker.SCRIPT: fixture_text("windows", "bitlocker", "docs-os-on.json"),
         screenlock_policy.SCRIPT: fixture_text("windows", "screenlock", "machine-policy.json"),
     }
 

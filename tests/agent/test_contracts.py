@@ -79,7 +79,7 @@ scripts = {
     firewall_netsecurity.SCRIPT: fixture_text("windows", "firewall", "all-on.json"),
     updates_windowsupdate.SCRIPT: fixture_text("windows", "windowsupdate", "default-auto.json"),
     accounts_local.SCRIPT: fixture_text("windows", "accounts", "win11-en.json"),
-    encryption_bitlocker.SCRIPT: fixture_text("windows", "bitlocker", "os-on-data-off.json"),
+    encryption_bitlocker.SCRIPT: fixture_text("windows", "bitlocker", "docs-os-on.json"),
     screenlock_policy.SCRIPT: fixture_text("windows", "screenlock", "machine-policy.json"),
 }
 r = collect(ReplayContext(scripts, platform="win32"))
