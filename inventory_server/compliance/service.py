@@ -307,6 +307,8 @@ def _existing(
 
     Without ``evidence`` the stored evidence is not read (decoding it is most of the cost).
     """
+    if not evidence:
+        return {h: _parse_brief(joined) for h, joined in _existing_brief(db, host_ids).items()}
     out: dict[int, dict[tuple[str, str], _Stored]] = defaultdict(dict)
     columns = [
         ComplianceResult.host_id,
@@ -314,10 +316,8 @@ def _existing(
         ComplianceResult.check_id,
         ComplianceResult.status,
         ComplianceResult.pack_version,
+        _as_text(ComplianceResult.evidence),
     ]
-    if not evidence:
-        return _existing_brief(db, host_ids)
-    columns.append(_as_text(ComplianceResult.evidence))
     for chunk in _chunks(list(host_ids)):
         for row in db.execute(select(*columns).where(ComplianceResult.host_id.in_(chunk))):
             out[row[0]][(row[1], row[2])] = (row[3], _decode(row[5]), row[4])
@@ -327,15 +327,15 @@ def _existing(
 _FS, _RS = "\x1f", "\x1e"  # field and record separators: ASCII control characters
 
 
-def _existing_brief(
-    db: Session, host_ids: Sequence[int]
-) -> dict[int, dict[tuple[str, str], _Stored]]:
-    """Return the stored results of these hosts without their evidence.
+def _existing_brief(db: Session, host_ids: Sequence[int]) -> dict[int, str]:
+    """Return the stored results of these hosts without their evidence, one string per host.
 
     One aggregated string per host rather than a row per result: fetching tens of thousands of
-    small rows costs more than the database's string building.
+    small rows costs more than the database's string building. Each result is
+    ``pack_id FS check_id FS status FS pack_version``, results joined by RS in no set order
+    (see ``_brief_line`` and ``_parse_brief``).
     """
-    out: dict[int, dict[tuple[str, str], _Stored]] = defaultdict(dict)
+    out: dict[int, str] = {}
     r = ComplianceResult
     record = r.pack_id + _FS + r.check_id + _FS + r.status + _FS + cast(r.pack_version, Text)
     for chunk in _chunks(list(host_ids)):
@@ -344,12 +344,35 @@ def _existing_brief(
             .where(r.host_id.in_(chunk))
             .group_by(r.host_id)
         )
-        for host_id, joined in db.execute(stmt):
-            stored = out[host_id]
-            for item in joined.split(_RS):
-                pack_id, check_id, status, version = item.split(_FS)
-                stored[(pack_id, check_id)] = (status, _KEEP, int(version))
+        out.update((host_id, joined) for host_id, joined in db.execute(stmt))
     return out
+
+
+def _parse_brief(joined: str) -> dict[tuple[str, str], _Stored]:
+    """Return the results in a string of ``_existing_brief`` by (pack, check)."""
+    stored: dict[tuple[str, str], _Stored] = {}
+    for item in joined.split(_RS):
+        pack_id, check_id, status, version = item.split(_FS)
+        stored[(pack_id, check_id)] = (status, _KEEP, int(version))
+    return stored
+
+
+def _brief_line(pack_set: PackSet, results: Iterable[evaluator.CheckResult]) -> list[str]:
+    """Return the ``_existing_brief`` records these results would be stored as, sorted."""
+    packs = pack_set.packs
+    return sorted(
+        f"{r.pack_id}{_FS}{r.check_id}{_FS}{r.status}{_FS}{packs[r.pack_id].version}"
+        for r in results
+    )
+
+
+def _unchanged(joined: str | None, records: list[str]) -> bool:
+    """Return True when a host's stored results are these records exactly (evidence aside)."""
+    if joined is None:
+        return False
+    if joined == _RS.join(records):  # the database aggregated in key order: the usual case
+        return True
+    return sorted(joined.split(_RS)) == records
 
 
 def _executemany(db: Session, stmt, rows: list[dict[str, Any]]) -> None:
@@ -510,13 +533,24 @@ def evaluate_hosts(
     )
     stamp = _bind_time(db, now)
     ids = list(host_facts)
-    existing = _existing(db, ids, evidence=refresh_evidence)
+    # Without evidence to compare, a host whose every result keeps its status and pack version
+    # (and whose set of checks is the same) has nothing to write: its stored line is compared
+    # whole, and only a host that differs is taken apart result by result.
+    brief = _existing_brief(db, ids) if not refresh_evidence else None
+    existing = _existing(db, ids) if refresh_evidence else {}
     writes = _Writes()
     changes = 0
     for host_id, (host_fact, unit_id) in host_facts.items():
         params = _params_for(pack_set, units, unit_id)
         results = pack_set.engine.evaluate(host_fact, params, when)
-        changes += _collect(writes, pack_set, host_id, results, stamp, existing[host_id])
+        if brief is not None:
+            joined = brief.get(host_id)
+            if _unchanged(joined, _brief_line(pack_set, results)):
+                continue
+            stored = _parse_brief(joined) if joined is not None else {}
+        else:
+            stored = existing.get(host_id, {})
+        changes += _collect(writes, pack_set, host_id, results, stamp, stored)
     writes.flush(db)
     for chunk in _chunks(ids):
         db.execute(
