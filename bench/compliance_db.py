@@ -4,8 +4,10 @@
 Stores N hosts (sections from the compliance fixtures, varied; ~120 installed packages each)
 in a fresh SQLite database (or --url, e.g. a PostgreSQL database to be created empty), then
 times ``service.run_job`` over all of them twice: the first run writes every result, the
-second updates them. Prints stored hosts re-evaluated per second (database reads and writes
-included) next to the 5,000/s per-core target of the in-memory engine (bench/compliance.py).
+second re-evaluates them as after a pack change (only what changed is written, with the
+evaluation time).
+Prints stored hosts re-evaluated per second (database reads and writes included) and, per run,
+a ratio line against the 5,000 host evaluations per CPU-second target.
 
     .venv/bin/python bench/compliance_db.py [--hosts 20000] [--url URL]
 """
@@ -148,7 +150,7 @@ def main() -> int:
     populate(sessions, args.hosts, rng)
     print(f"stored {args.hosts} hosts in {time.perf_counter() - t0:.1f}s ({engine.dialect.name})")
     pack_set = service.packs_in_force()
-    for label in ("first run (insert results)", "second run (update results)"):
+    for label in ("first run (insert results)", "second run (re-evaluate, results stored)"):
         with sessions() as db:
             job_id = service.create_job(db, label).id
         t0, c0 = time.perf_counter(), time.process_time()
@@ -159,8 +161,12 @@ def main() -> int:
         print(
             f"{label}: {args.hosts} hosts in {elapsed:.1f}s = {rate:,.0f} hosts/s wall-clock, "
             f"{cpu_rate:,.0f} per CPU-second of this process (database included; "
-            f"load average {os.getloadavg()[0]:.1f}; ratio to the 5,000/s engine target "
-            f"{cpu_rate / TARGET:.2f}x)"
+            f"load average {os.getloadavg()[0]:.1f})"
+        )
+        verdict = "meets" if cpu_rate >= TARGET else "below"
+        print(
+            f"  ratio {label}: {cpu_rate:,.0f} / {TARGET:,.0f} host evaluations per CPU-second "
+            f"= {cpu_rate / TARGET:.2f}x ({verdict} the target)"
         )
     with sessions() as db:
         rows = db.scalar(select(func.count()).select_from(ComplianceResult))

@@ -426,7 +426,9 @@ class _Writes:
                 index_elements=list(_RESULT_KEY),
                 set_={
                     c: ins.excluded[c]
-                    for c in ("status", "severity", "evidence", "pack_version", "since")
+                    for c in (
+                        "status", "severity", "evidence", "pack_version", "since", "evaluated_at"
+                    )
                 },
             )
             _executemany(db, stmt, self.inserts)
@@ -540,19 +542,25 @@ def evaluate_hosts(
     existing = _existing(db, ids) if refresh_evidence else {}
     writes = _Writes()
     changes = 0
+    touched = []  # hosts with stored results: their rows get the new evaluation time below
     for host_id, (host_fact, unit_id) in host_facts.items():
         params = _params_for(pack_set, units, unit_id)
         results = pack_set.engine.evaluate(host_fact, params, when)
         if brief is not None:
             joined = brief.get(host_id)
+            if joined is not None:
+                touched.append(host_id)
             if _unchanged(joined, _brief_line(pack_set, results)):
                 continue
             stored = _parse_brief(joined) if joined is not None else {}
         else:
             stored = existing.get(host_id, {})
+            if stored:
+                touched.append(host_id)
         changes += _collect(writes, pack_set, host_id, results, stamp, stored)
     writes.flush(db)
-    for chunk in _chunks(ids):
+    # A host without stored results had every row inserted just now, evaluation time included.
+    for chunk in _chunks(touched):
         db.execute(
             update(ComplianceResult)
             .where(ComplianceResult.host_id.in_(chunk))
