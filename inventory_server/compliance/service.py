@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import Text, bindparam, cast, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -394,6 +394,39 @@ def _executemany(db: Session, stmt, rows: list[dict[str, Any]]) -> None:
     conn.exec_driver_sql(str(compiled), params)
 
 
+def _pg_copy_insert(
+    db: Session, table, rows: list[dict[str, Any]], upsert: Sequence[str] = ()
+) -> None:
+    """Insert rows on PostgreSQL through COPY into a scratch table, then one INSERT ... SELECT.
+
+    psycopg formats COPY rows in C, where executemany binds every row in Python. With
+    ``upsert``, a row whose result key exists updates those columns instead.
+    """
+    if not rows:
+        return
+    conn = db.connection()
+    quote = conn.dialect.identifier_preparer.quote
+    keys = list(rows[0])
+    columns = ", ".join(quote(k) for k in keys)
+    name, scratch = quote(table.name), quote(f"scratch_{table.name}")
+    # Only names from the table's metadata go into the statements; the values travel by COPY.
+    sql = f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {scratch}"  # noqa: S608
+    if upsert:
+        sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in upsert)
+        sql += f" ON CONFLICT ({', '.join(_RESULT_KEY)}) DO UPDATE SET {sets}"
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute(
+            f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT {columns} FROM {name} WITH NO DATA"
+        )
+        with cur.copy(f"COPY {scratch} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[k] for k in keys])
+        cur.execute(sql)
+        cur.execute(f"DROP TABLE {scratch}")
+
+
 def _bind_time(db: Session, when) -> Any:
     """Return a datetime as the driver takes it for a result's ``since``/``evaluated_at``."""
     dialect = db.get_bind().dialect
@@ -417,19 +450,14 @@ class _Writes:
         """Write everything collected."""
         # An upsert, because a background job and an ingest may evaluate the same new host at
         # once.
-        if self.inserts:
-            dialect = db.get_bind().dialect.name
-            ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-                ComplianceResult.__table__
-            )
+        upsert = ("status", "severity", "evidence", "pack_version", "since", "evaluated_at")
+        postgres = db.get_bind().dialect.name == "postgresql"
+        if self.inserts and postgres:
+            _pg_copy_insert(db, ComplianceResult.__table__, self.inserts, upsert)
+        elif self.inserts:
+            ins = sqlite.insert(ComplianceResult.__table__)
             stmt = ins.on_conflict_do_update(
-                index_elements=list(_RESULT_KEY),
-                set_={
-                    c: ins.excluded[c]
-                    for c in (
-                        "status", "severity", "evidence", "pack_version", "since", "evaluated_at"
-                    )
-                },
+                index_elements=list(_RESULT_KEY), set_={c: ins.excluded[c] for c in upsert}
             )
             _executemany(db, stmt, self.inserts)
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
@@ -443,7 +471,10 @@ class _Writes:
                 .values({k: bindparam(k) for k in keys if k not in _RESULT_KEY})
             )
             _executemany(db, stmt, rows)
-        _executemany(db, insert(ComplianceChange.__table__), self.changes)
+        if postgres:
+            _pg_copy_insert(db, ComplianceChange.__table__, self.changes)
+        else:
+            _executemany(db, insert(ComplianceChange.__table__), self.changes)
         for host_id, pack_id, check_id in self.deletes:
             db.execute(
                 delete(ComplianceResult).where(
