@@ -175,13 +175,19 @@ class _Units:
     path: dict[int, str]
     overrides: dict[str, dict[str, dict[str, Any]]]
     params_cache: dict[int | None, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    codes_cache: dict[int | None, tuple[str, ...]] = field(default_factory=dict)
 
     def unit_path(self, unit_id: int | None) -> list[str]:
         """Return the codes of the unit and its ancestors, nearest first."""
-        if unit_id is None or unit_id not in self.path:
-            return []
-        ids = [int(x) for x in self.path[unit_id].strip("/").split("/") if x]
-        return [self.code[i] for i in reversed(ids) if i in self.code]
+        codes = self.codes_cache.get(unit_id)
+        if codes is None:
+            if unit_id is None or unit_id not in self.path:
+                codes = ()
+            else:
+                ids = [int(x) for x in self.path[unit_id].strip("/").split("/") if x]
+                codes = tuple(self.code[i] for i in reversed(ids) if i in self.code)
+            self.codes_cache[unit_id] = codes
+        return list(codes)
 
 
 def _load_units(db: Session) -> _Units:
