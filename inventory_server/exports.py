@@ -136,3 +136,29 @@ def export_response(
             f"filename*=UTF-8''{quote(filename)}"
         },
     )
+
+
+def audited_export(
+    fmt: str,
+    name: str,
+    columns: Sequence[str],
+    rows: Iterable[dict],
+    headers: Sequence[str] | None = None,
+) -> Response:
+    """Record the export in the audit log (who, what, from where), then return the download."""
+    from flask import request
+
+    from inventory_server.app import get_db
+    from inventory_server.auth import load_user
+    from inventory_server.users.services import audit
+
+    db = get_db()
+    audit(
+        db,
+        user=load_user(),
+        action="export",
+        target=f"{name}.{fmt}",
+        remote_addr=request.remote_addr,
+    )
+    db.commit()
+    return export_response(fmt, name, columns, rows, headers)

@@ -12,10 +12,9 @@ from inventory_server.admin import services
 from inventory_server.app import get_db
 from inventory_server.auth import api_auth, load_user, scope_path
 from inventory_server.errors import ApiError
-from inventory_server.exports import FORMATS, export_response
+from inventory_server.exports import FORMATS, audited_export
 from inventory_server.i18n import _
 from inventory_server.params import int_arg
-from inventory_server.users.services import audit
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1")
 
@@ -51,16 +50,7 @@ def _export(name: str, columns, rows):
     fmt = request.args.get("format")
     if fmt not in FORMATS:
         raise ApiError(400, "bad_parameter", _("Parameter format must be csv or xlsx"), "format")
-    db = get_db()
-    audit(
-        db,
-        user=load_user(),
-        action="export",
-        target=f"{name}.{fmt}",
-        remote_addr=request.remote_addr,
-    )
-    db.commit()
-    return export_response(fmt, name, columns, rows)
+    return audited_export(fmt, name, columns, rows)
 
 
 @bp.get("/units")

@@ -21,7 +21,7 @@ from werkzeug.exceptions import default_exceptions
 from inventory_server.admin import services as admin
 from inventory_server.app import get_db
 from inventory_server.auth import check_csrf, csrf_token, load_user, login_required, scope_path
-from inventory_server.exports import FORMATS, export_response
+from inventory_server.exports import FORMATS, audited_export
 from inventory_server.hosts import services
 from inventory_server.i18n import LANGUAGES, N_, _, current_language
 from inventory_server.models import Host
@@ -98,16 +98,7 @@ def _export(fmt: str, name: str, columns: list[tuple[str, str]], rows: list[dict
     """Send ``rows`` as a download with translated headers; audit the export."""
     if fmt not in FORMATS:
         abort(404)
-    db = get_db()
-    audit(
-        db,
-        user=load_user(),
-        action="export",
-        target=f"{name}.{fmt}",
-        remote_addr=request.remote_addr,
-    )
-    db.commit()
-    return export_response(fmt, name, [c for c, _h in columns], rows, [h for _c, h in columns])
+    return audited_export(fmt, name, [c for c, _h in columns], rows, [h for _c, h in columns])
 
 
 def _page_arg() -> int:
