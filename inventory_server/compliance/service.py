@@ -34,10 +34,12 @@ from inventory_server.models import (
     ComplianceResult,
     Host,
     HostSection,
+    HostSoftware,
     OrgUnit,
     PolicyPack,
     PolicyParam,
     SoftwareInstall,
+    SoftwarePackage,
     SoftwareTitle,
 )
 
@@ -238,16 +240,7 @@ def load_facts(
         for host_id, name, data in db.execute(stmt):
             stored[host_id][name] = _decode(data)
         if (sections is None or "software" in sections) and software_names != frozenset():
-            packages: dict[int, list[dict[str, Any]]] = defaultdict(list)
-            stmt = (
-                select(SoftwareInstall.host_id, SoftwareTitle.name_key, SoftwareInstall.version)
-                .join(SoftwareTitle, SoftwareTitle.id == SoftwareInstall.title_id)
-                .where(SoftwareInstall.host_id.in_(ids))
-            )
-            if software_names is not None:
-                stmt = stmt.where(SoftwareTitle.name_key.in_(sorted(software_names)))
-            for host_id, name, version in db.execute(stmt):
-                packages[host_id].append({"name": name, "version": version})
+            packages = _host_packages(db, ids, software_names)
             for host_id in ids:
                 if "software" in stored[host_id]:
                     data = stored[host_id]["software"]
@@ -268,6 +261,43 @@ def load_facts(
 
 _decoder = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()
+
+
+def _host_packages(
+    db: Session, host_ids: Sequence[int], names: frozenset[str] | None
+) -> dict[int, list[dict[str, Any]]]:
+    """Return {host_id: [{"name", "version"}]} for the hosts' packages (of ``names`` only).
+
+    With names, their few package versions are read from the catalogue and each host's id array
+    is matched against them here, instead of expanding every host's 1,000–3,000 packages.
+    """
+    packages: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if names is None:
+        stmt = (
+            select(SoftwareInstall.host_id, SoftwareTitle.name_key, SoftwareInstall.version)
+            .join(SoftwareTitle, SoftwareTitle.id == SoftwareInstall.title_id)
+            .where(SoftwareInstall.host_id.in_(host_ids))
+        )
+        for host_id, name, version in db.execute(stmt):
+            packages[host_id].append({"name": name, "version": version})
+        return packages
+    wanted = {
+        pid: {"name": name, "version": version}
+        for pid, name, version in db.execute(
+            select(SoftwarePackage.id, SoftwareTitle.name_key, SoftwarePackage.version)
+            .join(SoftwareTitle, SoftwareTitle.id == SoftwarePackage.title_id)
+            .where(SoftwareTitle.name_key.in_(sorted(names)))
+        )
+    }
+    if not wanted:
+        return packages
+    for host_id, ids in db.execute(
+        select(HostSoftware.host_id, HostSoftware.package_ids).where(
+            HostSoftware.host_id.in_(host_ids)
+        )
+    ):
+        packages[host_id] = [dict(wanted[i]) for i in sorted(wanted.keys() & set(ids or ()))]
+    return packages
 
 
 def _as_text(column):
@@ -421,6 +451,24 @@ def _pg_copy_insert(
         sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in upsert)
         sql += f" ON CONFLICT ({', '.join(_RESULT_KEY)}) DO UPDATE SET {sets}"
     raw = conn.connection.driver_connection
+    if len(rows) <= _UNNEST_ROWS:
+        # Few rows (one host's results): one INSERT ... SELECT FROM unnest(arrays), without the
+        # scratch table, whose creation costs PostgreSQL more than the rows themselves.
+        types = [table.c[k].type.compile(dialect=conn.dialect) for k in keys]
+        json = {i for i, t in enumerate(types) if t in ("JSON", "JSONB")}
+        arrays = ", ".join(
+            "%s::text[]" if i in json else f"%s::{t}[]" for i, t in enumerate(types)
+        )
+        picks = ", ".join(f"u.c{i}::jsonb" if i in json else f"u.c{i}" for i in range(len(keys)))
+        aliases = ", ".join(f"c{i}" for i in range(len(keys)))
+        # Names and types from the table's metadata only; the values travel as parameters.
+        sql = sql.replace(
+            f"SELECT {columns} FROM {scratch}",  # noqa: S608
+            f"SELECT {picks} FROM unnest({arrays}) AS u({aliases})",  # noqa: S608
+        )
+        with raw.cursor() as cur:
+            cur.execute(sql, [[row[k] for row in rows] for k in keys])
+        return
     with raw.cursor() as cur:
         cur.execute(
             f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS "  # noqa: S608
@@ -441,6 +489,8 @@ def _bind_time(db: Session, when) -> Any:
 
 
 _RESULT_KEY = ("host_id", "pack_id", "check_id")
+_UNNEST_ROWS = 400
+"""Up to this many rows, _pg_copy_insert sends arrays to unnest instead of a scratch table."""
 
 
 @dataclass

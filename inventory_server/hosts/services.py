@@ -3,7 +3,8 @@
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, asc, desc, false, func, or_, select
+from sqlalchemy import Integer, Select, asc, bindparam, desc, false, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from inventory_server import versions
@@ -14,9 +15,11 @@ from inventory_server.models import (
     HostAddress,
     HostEvent,
     HostSection,
+    HostSoftware,
     NetworkInterface,
     OrgUnit,
     SoftwareInstall,
+    SoftwarePackage,
     SoftwareTitle,
 )
 
@@ -111,23 +114,36 @@ def _title_filter(software: str):
 def _software_hosts(db: Session, software: str, version: tuple[str, str] | None):
     """Hosts with a title (``*`` globs), optionally with a version satisfying ``(op, value)``.
 
-    Versions are compared in Python on the few distinct versions of the title, then the index
-    on (title, version, host) finds the hosts.
+    The title's package versions are few: they are read first (and their versions compared in
+    Python, in dpkg order), then the hosts holding any of them are found through the index on
+    ``host_software.package_ids`` (GIN on PostgreSQL; ``json_each`` on SQLite).
     """
-    title = _title_filter(software)
-    base = select(SoftwareInstall.host_id).join(SoftwareTitle).where(title)
-    if version is None:
-        return base
-    op, wanted = version
-    if op not in versions.OPERATORS:
-        raise QueryError(
-            f"version operator must be one of {', '.join(versions.OPERATORS)}", "version"
-        )
-    found = db.scalars(
-        select(SoftwareInstall.version).join(SoftwareTitle).where(title).distinct()
-    ).all()
-    ok = [v for v in found if versions.matches(v, op, wanted)]
-    return base.where(SoftwareInstall.version.in_(ok)) if ok else base.where(false())
+    stmt = select(SoftwarePackage.id, SoftwarePackage.version).join(
+        SoftwareTitle, SoftwareTitle.id == SoftwarePackage.title_id
+    )
+    rows = db.execute(stmt.where(_title_filter(software))).all()
+    if version is not None:
+        op, wanted = version
+        if op not in versions.OPERATORS:
+            raise QueryError(
+                f"version operator must be one of {', '.join(versions.OPERATORS)}", "version"
+            )
+        ok = {v for v in {r.version for r in rows} if versions.matches(v, op, wanted)}
+        rows = [r for r in rows if r.version in ok]
+    return hosts_with_packages(db, sorted(r.id for r in rows))
+
+
+def hosts_with_packages(db: Session, package_ids: list[int]):
+    """Return a SELECT of the ids of hosts holding any of ``package_ids``."""
+    if not package_ids:
+        return select(HostSoftware.host_id).where(false())
+    if db.get_bind().dialect.name == "postgresql":
+        wanted = bindparam("package_ids", package_ids, type_=ARRAY(Integer))
+        return select(HostSoftware.host_id).where(HostSoftware.package_ids.op("&&")(wanted))
+    each = func.json_each(HostSoftware.package_ids).table_valued("value")
+    return select(HostSoftware.host_id).where(
+        select(each.c.value).where(each.c.value.in_(package_ids)).exists()
+    )
 
 
 def page(
@@ -261,7 +277,7 @@ def software(db: Session, host: Host, *, q: str | None = None) -> list[dict[str,
     """Return the host's installed software, by name."""
     stmt = (
         select(SoftwareInstall, SoftwareTitle)
-        .join(SoftwareTitle)
+        .join(SoftwareTitle, SoftwareTitle.id == SoftwareInstall.title_id)
         .where(SoftwareInstall.host_id == host.id)
         .order_by(SoftwareTitle.name_key)
     )
@@ -382,7 +398,7 @@ def merge(db: Session, *, keep: Host, duplicate: Host) -> None:
         .where(AgentCredential.host_id == duplicate.id)
         .values(host_id=keep.id)
     )
-    for model in (SoftwareInstall, HardwareComponent, NetworkInterface, HostAddress, HostSection):
+    for model in (HostSoftware, HardwareComponent, NetworkInterface, HostAddress, HostSection):
         db.execute(delete(model).where(model.host_id == duplicate.id))
     keep.first_seen = min(keep.first_seen, duplicate.first_seen)
     keep.report_count += duplicate.report_count

@@ -17,7 +17,12 @@ from inventory_server.models.hosts import (
     HostSection,
     NetworkInterface,
 )
-from inventory_server.models.software import SoftwareInstall, SoftwareTitle
+from inventory_server.models.software import (
+    HostSoftware,
+    SoftwareInstall,
+    SoftwarePackage,
+    SoftwareTitle,
+)
 from inventory_server.models.units import EnrollmentSecret, OrgUnit
 from inventory_server.models.users import ApiToken, AuditLog, User
 
@@ -32,9 +37,11 @@ __all__ = [
     "HostAddress",
     "HostEvent",
     "HostSection",
+    "HostSoftware",
     "NetworkInterface",
     "OrgUnit",
     "SoftwareInstall",
+    "SoftwarePackage",
     "SoftwareTitle",
     "User",
 ]

@@ -4,10 +4,9 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory_server.db import Base, intpk, str64, str255, utcnow
-from inventory_server.models.software import SoftwareInstall
 from inventory_server.models.units import OrgUnit
 
 
@@ -45,9 +44,6 @@ class Host(Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("hosts.id", ondelete="SET NULL"))
 
     unit: Mapped[OrgUnit | None] = relationship(lazy="joined")
-    installs: WriteOnlyMapped[SoftwareInstall] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True
-    )
 
 
 class AgentCredential(Base):

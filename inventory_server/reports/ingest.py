@@ -7,11 +7,24 @@ asks for it in full. Everything happens in one transaction: after an error nothi
 """
 
 import datetime as dt
+import weakref
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import msgspec
-from sqlalchemy import ARRAY, String, any_, bindparam, delete, func, insert, literal, select, update
+from sqlalchemy import (
+    ARRAY,
+    String,
+    Text,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -25,10 +38,12 @@ from inventory_server.models import (
     HostAddress,
     HostEvent,
     HostSection,
+    HostSoftware,
     NetworkInterface,
-    SoftwareInstall,
+    SoftwarePackage,
     SoftwareTitle,
 )
+from inventory_server.models.software import package_key
 from inventory_server.security import HOST_TOKEN_PREFIX, token_hash
 
 MAX_POSTURE_EVENTS = 50
@@ -448,166 +463,270 @@ def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
 _TITLES_ANY = select(SoftwareTitle.name_key, SoftwareTitle.id).where(
     SoftwareTitle.name_key == any_(bindparam("keys", type_=ARRAY(String)))
 )
+_PACKAGES_ANY = select(SoftwarePackage.key, SoftwarePackage.id).where(
+    SoftwarePackage.key == any_(bindparam("keys", type_=ARRAY(Text)))
+)
+_CACHE_LIMIT = 400_000
 
 
-def _lookup_titles(db: Session, keys: list[str]) -> dict[str, int]:
+class _CatalogueCache:
+    """Ids of titles and package versions already committed, per database, in this process.
+
+    Catalogue rows are never deleted or re-keyed, so an id once seen committed stays right; the
+    cache saves looking up the 1,000–3,000 names of every full report.
+    """
+
+    def __init__(self):
+        self.titles: dict[str, int] = {}
+        self.packages: dict[str, int] = {}
+        self.reported: dict[tuple, tuple[int, tuple]] = {}
+        """(name, version, arch, source, section, origin, scope) as reported →
+        (package id, (title id, source, arch))."""
+
+    def remember(self, table: dict, found: dict) -> None:
+        if len(table) + len(found) > _CACHE_LIMIT:
+            table.clear()
+        table.update(found)
+
+
+_caches: "weakref.WeakKeyDictionary[Any, _CatalogueCache]" = weakref.WeakKeyDictionary()
+
+
+def _cache(db: Session) -> _CatalogueCache:
+    engine = db.get_bind()
+    cache = _caches.get(engine)
+    if cache is None:
+        cache = _caches[engine] = _CatalogueCache()
+    return cache
+
+
+def _lookup(db: Session, column, stmt_any, keys: list[str]) -> dict[str, int]:
     conn = db.connection()
     if conn.dialect.name == "postgresql":
         # One statement with an array parameter instead of hundreds of IN parameters.
-        return dict(conn.execute(_TITLES_ANY, {"keys": keys}).all())
+        return dict(conn.execute(stmt_any, {"keys": keys}).all())
     ids: dict[str, int] = {}
+    table = column.class_
     for chunk in _chunks(keys):
-        stmt = select(SoftwareTitle.name_key, SoftwareTitle.id)
-        ids.update(conn.execute(stmt.where(SoftwareTitle.name_key.in_(chunk))).all())
+        ids.update(conn.execute(select(column, table.id).where(column.in_(chunk))).all())
     return ids
 
 
-def _title_ids(db: Session, packages: dict[str, Any]) -> dict[str, int]:
-    """Return name_key → title id, creating missing titles (safe under concurrency)."""
-    keys = list(packages)
-    ids = _lookup_titles(db, keys)
-    # Sorted, so that two reports adding the same new titles lock them in the same order.
-    missing = sorted(k for k in keys if k not in ids)
+def _ensure(db: Session, model, column, stmt_any, cached: dict, rows: dict[str, dict]) -> dict:
+    """Return key → id for every key of ``rows``, creating the missing catalogue rows.
+
+    ``rows`` maps each key to the row to insert when it is missing. On PostgreSQL new rows are
+    committed at once in their own short transaction (in sorted order, so that two reports adding
+    the same rows lock them in the same order), so a report adding an entry does not hold others
+    back until it commits, and the ids can be cached; an entry left unused by a failed report is
+    harmless. On SQLite they join the report's transaction and are cached only after it.
+    """
+    ids = {k: cached[k] for k in rows if k in cached}
+    todo = [k for k in rows if k not in ids]
+    if not todo:
+        return ids
+    found = _lookup(db, column, stmt_any, todo)
+    ids.update(found)
+    missing = sorted(k for k in todo if k not in found)
+    created: dict[str, int] = {}
     if missing:
         dialect = db.get_bind().dialect.name
-        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SoftwareTitle)
-        ins = ins.on_conflict_do_nothing(index_elements=["name_key"])
-        rows = [
-            {
-                "name_key": k,
-                "name": packages[k].name[:512],
-                "publisher": (packages[k].publisher or "")[:512] or None,
-                "created_at": utcnow(),
-                "licence_class": "unknown",
-            }
-            for k in missing
-        ]
+        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+        ins = ins.on_conflict_do_nothing(index_elements=[column.key])
+        new = [rows[k] for k in missing]
         if dialect == "postgresql":
-            # Catalogue entries are committed at once in their own short transaction, so a
-            # report adding a new title does not hold others back until it commits; a title
-            # left unused by a failed report is harmless.
             with db.get_bind().connect() as own:
-                for chunk in _chunks(rows):
+                for chunk in _chunks(new):
                     own.execute(ins, chunk)
                 own.commit()
         else:
             conn = db.connection()
-            for chunk in _chunks(rows):
+            for chunk in _chunks(new):
                 conn.execute(ins, chunk)
-        ids.update(_lookup_titles(db, missing))
+        created = _lookup(db, column, stmt_any, missing)
+        ids.update(created)
+        if dialect == "postgresql":
+            found.update(created)  # committed already
+    _remember(db, cached, found)
     return ids
 
 
-def _apply_software(db: Session, host: Host, sw: Software, *, first: bool, now) -> dict:
-    incoming: dict[tuple, Any] = {}
-    by_name: dict[str, Any] = {}
-    for p in sw.packages:
-        key = _name_key(p.name)
-        by_name.setdefault(key, p)
-        incoming.setdefault((key, p.source, p.arch or ""), p)
-    title_ids = _title_ids(db, by_name)
-    existing = {
-        (r.title_id, r.source, r.arch): r
-        for r in db.connection().execute(
-            select(
-                SoftwareInstall.id,
-                SoftwareInstall.title_id,
-                SoftwareInstall.source,
-                SoftwareInstall.arch,
-                SoftwareInstall.version,
-                SoftwareInstall.install_date,
-                SoftwareInstall.section,
-            ).where(SoftwareInstall.host_id == host.id)
-        )
+def _remember(db: Session, cached: dict, found: dict) -> None:
+    _cache(db).remember(cached, found)
+
+
+def _title_ids(db: Session, packages: dict[str, Any]) -> dict[str, int]:
+    """Return name_key → title id, creating missing titles (safe under concurrency)."""
+    now = utcnow()
+    rows = {
+        k: {
+            "name_key": k,
+            "name": p.name[:512],
+            "publisher": (p.publisher or "")[:512] or None,
+            "created_at": now,
+            "licence_class": "unknown",
+        }
+        for k, p in packages.items()
     }
-    names = {tid: by_name[k].name for k, tid in title_ids.items()}
-    inserts, updates, events = [], [], []
-    seen = set()
-    for (key, source, arch), p in incoming.items():
-        tid = title_ids[key]
-        ident = (tid, source, arch)
-        seen.add(ident)
-        old = existing.get(ident)
-        install_date = p.install_date
-        if old is None:
-            inserts.append(
+    return _ensure(db, SoftwareTitle, SoftwareTitle.name_key, _TITLES_ANY, _cache(db).titles, rows)
+
+
+def _package_rows(title_ids: dict[str, int], incoming: dict[tuple, Any]) -> dict[tuple, tuple]:
+    """Return reported tuple → (package key, row to insert when missing)."""
+    out = {}
+    for raw, p in incoming.items():
+        tid = title_ids[_name_key(p.name)]
+        version = (p.version or "")[:256] or None
+        section = (p.section or "")[:128] or None
+        origin = (p.origin or "")[:128] or None
+        scope = (p.scope or "")[:16] or None
+        arch = (p.arch or "")[:32]
+        key = package_key(tid, version, arch, p.source, section, origin, scope)
+        out[raw] = (
+            key,
+            {
+                "key": key,
+                "title_id": tid,
+                "version": version,
+                "arch": arch,
+                "source": p.source,
+                "section": section,
+                "origin": origin,
+                "scope": scope,
+            },
+        )
+    return out
+
+
+def _resolve(db: Session, missed: dict[tuple, Any]) -> dict[tuple, tuple[int, tuple]]:
+    """Return reported tuple → (package id, identity) for packages not in the cache."""
+    by_name: dict[str, Any] = {}
+    for p in missed.values():
+        by_name.setdefault(_name_key(p.name), p)
+    title_ids = _title_ids(db, by_name)
+    keyed = _package_rows(title_ids, missed)
+    cache = _cache(db)
+    package_ids = _ensure(
+        db,
+        SoftwarePackage,
+        SoftwarePackage.key,
+        _PACKAGES_ANY,
+        cache.packages,
+        dict(keyed.values()),
+    )
+    out = {}
+    for raw, (key, row) in keyed.items():
+        out[raw] = (package_ids[key], (row["title_id"], row["source"], row["arch"]))
+    found = {raw: v for raw, v in out.items() if keyed[raw][0] in cache.packages}
+    cache.remember(cache.reported, found)  # committed rows only
+    return out
+
+
+def _apply_software(db: Session, host: Host, sw: Software, *, first: bool, now) -> dict:
+    reported = _cache(db).reported
+    raws = [
+        (p.name, p.version, p.arch, p.source, p.section, p.origin, p.scope) for p in sw.packages
+    ]
+    missed = {raw: p for raw, p in zip(raws, sw.packages, strict=True) if raw not in reported}
+    resolved = _resolve(db, missed) if missed else {}
+    chosen: dict[tuple, tuple[int, Any]] = {}  # identity → (package id, package): first wins
+    for raw, p in zip(raws, sw.packages, strict=True):
+        pid, ident = resolved.get(raw) or reported[raw]
+        if ident not in chosen:
+            chosen[ident] = (pid, p)
+    pairs = []
+    for pid, p in chosen.values():
+        when = p.install_date
+        if when is not None:
+            when = int((when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp())
+        pairs.append((pid, when))
+    pairs.sort(key=_first)
+    ids = [pid for pid, _when in pairs]
+    dates = [when for _pid, when in pairs]
+    conn = db.connection()
+    old = conn.execute(
+        select(HostSoftware.package_ids).where(HostSoftware.host_id == host.id)
+    ).first()
+    if old is None:
+        conn.execute(
+            insert(HostSoftware.__table__),
+            {"host_id": host.id, "package_ids": ids, "install_dates": dates, "updated_at": now},
+        )
+    else:
+        conn.execute(
+            update(HostSoftware.__table__)
+            .where(HostSoftware.host_id == host.id)
+            .values(package_ids=ids, install_dates=dates, updated_at=now)
+        )
+        if not first:
+            _software_events(db, host, old.package_ids or [], chosen, now)
+    host.software_count = len(chosen)
+    return {"count": len(chosen), "licenses": [_builtins(x) for x in sw.licenses]}
+
+
+def _first(pair: tuple):
+    return pair[0]
+
+
+def _software_events(db, host, old_ids: list[int], chosen: dict, now) -> None:
+    """Record software installed, upgraded and removed since the host's last software section."""
+    new_ids = {pid for pid, _p in chosen.values()}
+    gone = [i for i in old_ids if i not in new_ids]
+    old_by_ident: dict[tuple, Any] = {}
+    if gone:
+        conn = db.connection()
+        for chunk in _chunks(gone):
+            for row in conn.execute(
+                select(
+                    SoftwarePackage.title_id,
+                    SoftwarePackage.source,
+                    SoftwarePackage.arch,
+                    SoftwarePackage.version,
+                    SoftwareTitle.name,
+                )
+                .join(SoftwareTitle, SoftwareTitle.id == SoftwarePackage.title_id)
+                .where(SoftwarePackage.id.in_(chunk))
+            ):
+                old_by_ident[(row.title_id, row.source, row.arch)] = row
+    old_set = set(old_ids)
+    events = []
+    for ident, (pid, p) in chosen.items():
+        if pid in old_set:
+            continue
+        before = old_by_ident.get(ident)
+        if before is None:
+            events.append(
                 {
                     "host_id": host.id,
-                    "title_id": tid,
-                    "version": (p.version or "")[:256] or None,
-                    "arch": arch,
-                    "source": source,
-                    "install_date": install_date,
-                    "section": p.section,
-                    "origin": p.origin,
-                    "scope": p.scope,
-                    "first_seen": now,
+                    "at": now,
+                    "kind": "software_installed",
+                    "subject": p.name[:512],
+                    "after": p.version,
                 }
             )
-            if not first:
-                events.append(
-                    {
-                        "host_id": host.id,
-                        "at": now,
-                        "kind": "software_installed",
-                        "subject": p.name[:512],
-                        "after": p.version,
-                    }
-                )
-        elif (
-            old.version != p.version
-            or old.section != p.section
-            or (_naive(old.install_date) != _naive(install_date))
-        ):
-            updates.append(
+        elif before.version != ((p.version or "")[:256] or None):
+            events.append(
                 {
-                    "id": old.id,
-                    "version": p.version,
-                    "section": p.section,
-                    "install_date": install_date,
-                    "origin": p.origin,
+                    "host_id": host.id,
+                    "at": now,
+                    "kind": "software_upgraded",
+                    "subject": p.name[:512],
+                    "before": before.version,
+                    "after": p.version,
                 }
             )
-            if old.version != p.version:
-                events.append(
-                    {
-                        "host_id": host.id,
-                        "at": now,
-                        "kind": "software_upgraded",
-                        "subject": p.name[:512],
-                        "before": old.version,
-                        "after": p.version,
-                    }
-                )
-    removed = [r for ident, r in existing.items() if ident not in seen]
-    if removed:
-        gone_titles = {r.title_id for r in removed} - set(names)
-        if gone_titles:
-            names.update(
-                db.execute(
-                    select(SoftwareTitle.id, SoftwareTitle.name).where(
-                        SoftwareTitle.id.in_(gone_titles)
-                    )
-                ).all()
-            )
-        for chunk in _chunks([r.id for r in removed]):
-            db.execute(delete(SoftwareInstall).where(SoftwareInstall.id.in_(chunk)))
-        events.extend(
-            {
-                "host_id": host.id,
-                "at": now,
-                "kind": "software_removed",
-                "subject": names.get(r.title_id, "?")[:512],
-                "before": r.version,
-            }
-            for r in removed
-        )
-    _insert_rows(db, SoftwareInstall, inserts)
-    if updates:
-        db.execute(update(SoftwareInstall), updates)
+    events.extend(
+        {
+            "host_id": host.id,
+            "at": now,
+            "kind": "software_removed",
+            "subject": row.name[:512],
+            "before": row.version,
+        }
+        for ident, row in old_by_ident.items()
+        if ident not in chosen
+    )
     _insert_rows(db, HostEvent, events)
-    host.software_count = len(incoming)
-    return {"count": len(incoming), "licenses": [_builtins(x) for x in sw.licenses]}
 
 
 def _insert_rows(db: Session, model, rows: list[dict]) -> None:

@@ -87,7 +87,7 @@ def test_odd_characters_survive_bulk_insert(client, seed, db_url):
         rows = dict(
             db.execute(
                 select(SoftwareTitle.name, SoftwareInstall.version)
-                .join(SoftwareInstall)
+                .join(SoftwareInstall, SoftwareInstall.title_id == SoftwareTitle.id)
                 .where(SoftwareInstall.host_id == host_id)
             ).all()
         )
