@@ -93,7 +93,10 @@ def make_engine(url: str, echo: bool = False, pre_ping: bool = True) -> Engine:
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=pre_ping, pool_size=5, max_overflow=10)
+    # A request thread can hold three connections at once (its session, the after-ingest hook's,
+    # and the short one that commits new catalogue rows): a pool of 12 keeps them open for four
+    # threads, where closing and reopening overflow connections costs PostgreSQL a backend each.
+    return create_engine(url, echo=echo, pool_pre_ping=pre_ping, pool_size=12, max_overflow=12)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -112,15 +112,14 @@ def main(argv=None) -> int:
         del built
 
         def phase(path, items, seconds=None):
-            pg = server.backend_pids(args.pg_url, dbname)
+            pg = server.BackendCPU(args.pg_url, dbname)
             workers = [w.pid for w in srv.workers()]
-            c0 = (server.cpu_seconds(workers), server.cpu_seconds(pg))
+            c0 = server.cpu_seconds(workers)
             res = load.run(srv.url, path, items, clients=args.clients, seconds=seconds)
-            pg = sorted(set(pg) | set(server.backend_pids(args.pg_url, dbname)))
-            c1 = (server.cpu_seconds(workers), server.cpu_seconds(pg))
+            c1 = server.cpu_seconds(workers)
             res.cpu = {
-                "server": (c1[0] - c0[0]) / res.elapsed,
-                "postgres": (c1[1] - c0[1]) / res.elapsed,
+                "server": (c1 - c0) / res.elapsed,
+                "postgres": pg.stop() / res.elapsed,
                 "clients": res.client_cpu / res.elapsed,
             }
             if res.errors:

@@ -142,18 +142,61 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def backend_pids(base: str, dbname: str) -> list[int]:
-    """Return the PostgreSQL backends connected to ``dbname`` (for CPU accounting)."""
-    from sqlalchemy import create_engine, text
+class BackendCPU:
+    """CPU time of the PostgreSQL backends serving ``dbname`` over a phase, sampled in a thread.
 
-    engine = create_engine(pg_url(base, "postgres"))
-    with engine.connect() as c:
-        pids = c.execute(
-            text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": dbname}
-        ).scalars()
-        out = list(pids)
-    engine.dispose()
-    return out
+    Backends come and go (a connection pool closes its overflow connections), so their pids and
+    CPU times are read every ``interval`` seconds: a backend that exits loses at most its last
+    interval; one that starts during the phase counts from zero.
+    """
+
+    def __init__(self, base: str, dbname: str, interval: float = 0.2):
+        import threading
+
+        from sqlalchemy import create_engine
+
+        self._engine = create_engine(pg_url(base, "postgres"))
+        self._dbname = dbname
+        self._interval = interval
+        self._start: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._sample(first=True)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _sample(self, first: bool = False) -> None:
+        from sqlalchemy import text
+
+        with self._engine.connect() as c:
+            pids = (
+                c.execute(
+                    text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": self._dbname}
+                )
+                .scalars()
+                .all()
+            )
+        for pid in pids:
+            try:
+                t = psutil.Process(pid).cpu_times()
+            except psutil.Error:
+                continue
+            used = t.user + t.system
+            if first:
+                self._start[pid] = used
+            self._last[pid] = used
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._sample()
+
+    def stop(self) -> float:
+        """Stop sampling; return the CPU seconds the backends used since the start."""
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        self._engine.dispose()
+        return sum(used - self._start.get(pid, 0.0) for pid, used in self._last.items())
 
 
 def cpu_seconds(pids: list[int]) -> float:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from inventory_server.db import utcnow
 from inventory_server.enrollment.services import create_secret
-from inventory_server.hosts.services import host_query
+from inventory_server.hosts.services import host_query, package_ids_of
 from inventory_server.i18n import _
 from inventory_server.models import (
     AuditLog,
@@ -23,6 +23,7 @@ from inventory_server.models import (
     HostSection,
     OrgUnit,
     SoftwareInstall,
+    SoftwarePackage,
     SoftwareTitle,
     User,
 )
@@ -383,16 +384,13 @@ def dashboard(
 
     licence = dict(
         db.execute(
-            # One index probe per title (title_id leads the installs index) instead of a
-            # DISTINCT over every install in the subtree.
             select(SoftwareTitle.licence_class, func.count())
             .where(
-                select(SoftwareInstall.id)
-                .where(
-                    SoftwareInstall.title_id == SoftwareTitle.id,
-                    SoftwareInstall.host_id.in_(select(base.c.id)),
+                SoftwareTitle.id.in_(
+                    select(SoftwarePackage.title_id).where(
+                        SoftwarePackage.id.in_(package_ids_of(db, select(base.c.id)))
+                    )
                 )
-                .exists()
             )
             .group_by(SoftwareTitle.licence_class)
         ).all()

@@ -604,7 +604,12 @@ def _collect(
 
 
 def evaluate_hosts(
-    db: Session, pack_set: PackSet, host_ids: Sequence[int], refresh_evidence: bool = True
+    db: Session,
+    pack_set: PackSet,
+    host_ids: Sequence[int],
+    refresh_evidence: bool = True,
+    *,
+    new_hosts: bool = False,
 ) -> int:
     """Evaluate and store the results of these hosts (the caller commits); return changes.
 
@@ -626,7 +631,8 @@ def evaluate_hosts(
     # (and whose set of checks is the same) has nothing to write: its stored line is compared
     # whole, and only a host that differs is taken apart result by result.
     brief = _existing_brief(db, ids) if not refresh_evidence else None
-    existing = _existing(db, ids) if refresh_evidence else {}
+    # ``new_hosts``: the caller knows these hosts have no stored results yet.
+    existing = _existing(db, ids) if refresh_evidence and not new_hosts else {}
     writes = _Writes()
     changes = 0
     touched = []  # hosts with stored results: their rows get the new evaluation time below
@@ -801,14 +807,14 @@ def after_ingest(session_factory: Callable[[], Session], host_id: int, changed: 
     """
     pack_set = packs_in_force(policy_dir(_settings()))
     with session_factory() as db:
-        packs_changed = sync_packs(db, pack_set)
+        packs_changed = _sync_packs_once(db, pack_set)
         has_results = db.scalar(
             select(func.count())
             .select_from(ComplianceResult)
             .where(ComplianceResult.host_id == host_id)
         )
         if packs_changed or not has_results or set(changed) & pack_set.sections:
-            evaluate_hosts(db, pack_set, [host_id])
+            evaluate_hosts(db, pack_set, [host_id], new_hosts=not has_results)
             db.commit()
         others = packs_changed and db.scalar(
             select(func.count())
@@ -818,6 +824,25 @@ def after_ingest(session_factory: Callable[[], Session], host_id: int, changed: 
     if others:
         # Started after this host's results are committed, so the job sees them.
         start_job(session_factory, pack_set, "packs changed", refresh_evidence=False)
+
+
+_SYNC_TTL = 60.0
+_synced: dict[tuple, float] = {}
+
+
+def _sync_packs_once(db: Session, pack_set: PackSet) -> bool:
+    """``sync_packs``, skipped when this process recorded the same packs in the last minute.
+
+    Every report would otherwise read the pack records to find them unchanged; another process
+    that records different packs is noticed within the minute.
+    """
+    key = (str(db.get_bind().url), tuple(sorted((p, k.digest) for p, k in pack_set.packs.items())))
+    now = time.monotonic()
+    if now - _synced.get(key, -_SYNC_TTL) < _SYNC_TTL:
+        return False
+    changed = sync_packs(db, pack_set)
+    _synced[key] = now
+    return changed
 
 
 def inventory_groups(db: Session, host_ids: list[int]) -> dict[str, list[int]]:

@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Integer, Select, asc, bindparam, desc, false, func, or_, select
+from sqlalchemy import Integer, Select, asc, bindparam, desc, false, func, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -131,6 +131,20 @@ def _software_hosts(db: Session, software: str, version: tuple[str, str] | None)
         ok = {v for v in {r.version for r in rows} if versions.matches(v, op, wanted)}
         rows = [r for r in rows if r.version in ok]
     return hosts_with_packages(db, sorted(r.id for r in rows))
+
+
+def package_ids_of(db: Session, host_ids: Select):
+    """Return a SELECT of the package-version ids installed on the hosts ``host_ids`` selects."""
+    if db.get_bind().dialect.name == "postgresql":
+        ids = func.unnest(HostSoftware.package_ids).label("package_id")
+        return select(ids).where(HostSoftware.host_id.in_(host_ids))
+    each = func.json_each(HostSoftware.package_ids).table_valued("value")
+    return (
+        select(each.c.value)
+        .select_from(HostSoftware)
+        .join(each, true())
+        .where(HostSoftware.host_id.in_(host_ids))
+    )
 
 
 def hosts_with_packages(db: Session, package_ids: list[int]):

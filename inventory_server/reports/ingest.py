@@ -25,7 +25,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -531,15 +531,13 @@ def _ensure(db: Session, model, column, stmt_any, cached: dict, rows: dict[str, 
     created: dict[str, int] = {}
     if missing:
         dialect = db.get_bind().dialect.name
-        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-        ins = ins.on_conflict_do_nothing(index_elements=[column.key])
         new = [rows[k] for k in missing]
         if dialect == "postgresql":
             with db.get_bind().connect() as own:
-                for chunk in _chunks(new):
-                    own.execute(ins, chunk)
+                _pg_insert_new(own, model.__table__, column.key, new)
                 own.commit()
         else:
+            ins = sqlite.insert(model).on_conflict_do_nothing(index_elements=[column.key])
             conn = db.connection()
             for chunk in _chunks(new):
                 conn.execute(ins, chunk)
@@ -549,6 +547,24 @@ def _ensure(db: Session, model, column, stmt_any, cached: dict, rows: dict[str, 
             found.update(created)  # committed already
     _remember(db, cached, found)
     return ids
+
+
+def _pg_insert_new(conn: Connection, table, key: str, rows: list[dict]) -> None:
+    """INSERT ... SELECT FROM unnest(one array per column) ON CONFLICT (key) DO NOTHING.
+
+    One statement for any number of rows, where executemany sends one per row.
+    """
+    columns = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    types = [table.c[c].type.compile(dialect=conn.dialect) for c in columns]
+    names = ", ".join(quote(c) for c in columns)
+    arrays = ", ".join(f"%s::{t}[]" for t in types)
+    # Names and types from the table's metadata only; the values travel as parameters.
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({names}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+        f"ON CONFLICT ({quote(key)}) DO NOTHING"
+    )
+    conn.exec_driver_sql(sql, tuple([r[c] for r in rows] for c in columns))
 
 
 def _remember(db: Session, cached: dict, found: dict) -> None:
