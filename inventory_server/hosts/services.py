@@ -111,11 +111,23 @@ def _title_filter(software: str):
 def _software_hosts(db: Session, software: str, version: tuple[str, str] | None):
     """Hosts with a title (``*`` globs), optionally with a version satisfying ``(op, value)``.
 
-    Versions are compared in Python on the few distinct versions of the title, then the index
-    on (title, version, host) finds the hosts.
+    The title is looked up first, so that the database plans the install lookup for that
+    title's own numbers. Versions are compared in Python on the title's few distinct versions;
+    the index on (title, version, host) then finds the hosts. When most versions match, the
+    query names the ones that do not (``NOT IN``): PostgreSQL estimates an ``IN`` of one
+    title's common versions at a handful of rows and would then fetch each of thousands of
+    hosts by its key instead of hashing them once.
     """
-    title = _title_filter(software)
-    base = select(SoftwareInstall.host_id).join(SoftwareTitle).where(title)
+    key = " ".join(software.split()).lower()
+    if "*" in key:
+        title_ids = select(SoftwareTitle.id).where(_title_filter(software)).scalar_subquery()
+        in_titles = SoftwareInstall.title_id.in_(title_ids)
+    else:
+        title_id = db.scalar(select(SoftwareTitle.id).where(SoftwareTitle.name_key == key))
+        if title_id is None:
+            return select(SoftwareInstall.host_id).where(false())
+        in_titles = SoftwareInstall.title_id == title_id
+    base = select(SoftwareInstall.host_id).where(in_titles)
     if version is None:
         return base
     op, wanted = version
@@ -123,11 +135,19 @@ def _software_hosts(db: Session, software: str, version: tuple[str, str] | None)
         raise QueryError(
             f"version operator must be one of {', '.join(versions.OPERATORS)}", "version"
         )
-    found = db.scalars(
-        select(SoftwareInstall.version).join(SoftwareTitle).where(title).distinct()
-    ).all()
+    found = db.scalars(select(SoftwareInstall.version).where(in_titles).distinct()).all()
     ok = [v for v in found if versions.matches(v, op, wanted)]
-    return base.where(SoftwareInstall.version.in_(ok)) if ok else base.where(false())
+    bad = [v for v in found if v is not None and v not in ok]
+    if not ok:
+        return base.where(false())
+    if len(ok) <= len(bad):
+        return base.where(SoftwareInstall.version.in_(ok))
+    # NOT IN leaves out NULL versions too, which never match.
+    return (
+        base.where(SoftwareInstall.version.not_in(bad))
+        if bad
+        else base.where(SoftwareInstall.version.is_not(None))
+    )
 
 
 def page(
@@ -145,12 +165,17 @@ def page(
         raise QueryError("per_page must be between 1 and 1000", "per_page")
     total = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     order = desc(SORTS[key]) if sort.startswith("-") else asc(SORTS[key])
-    rows = (
-        db.scalars(stmt.order_by(order, Host.id).limit(per_page).offset((page_no - 1) * per_page))
-        .unique()
-        .all()
-    )
-    return list(rows), total or 0
+    # The page's ids first (narrow rows to sort), then those hosts with their units.
+    ids = db.scalars(
+        stmt.with_only_columns(Host.id)
+        .order_by(order, Host.id)
+        .limit(per_page)
+        .offset((page_no - 1) * per_page)
+    ).all()
+    if not ids:
+        return [], total or 0
+    hosts = {h.id: h for h in db.scalars(select(Host).where(Host.id.in_(ids))).unique()}
+    return [hosts[i] for i in ids], total or 0
 
 
 def in_scope(host: Host, scope: str | None) -> bool:
