@@ -18,6 +18,7 @@ from inventory_server.models.hosts import (
     NetworkInterface,
 )
 from inventory_server.models.software import SoftwareInstall, SoftwareTitle
+from inventory_server.models.summaries import SummaryRefresh, UnitTitleCount
 from inventory_server.models.units import EnrollmentSecret, OrgUnit
 from inventory_server.models.users import ApiToken, AuditLog, User
 
@@ -36,5 +37,7 @@ __all__ = [
     "OrgUnit",
     "SoftwareInstall",
     "SoftwareTitle",
+    "SummaryRefresh",
+    "UnitTitleCount",
     "User",
 ]
