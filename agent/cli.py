@@ -1,22 +1,42 @@
 """kiemke-agent command line: enroll, once, run, show."""
 
 import argparse
+import importlib
 import os
 import socket
 import sys
 import time
 
-import msgspec
-
 from agent import __version__
 from agent.config import AgentConfig, load_config, save_config
 from agent.i18n import _
-from agent.report import collect
-from agent.schema import SCHEMA_VERSION, AgentInfo, EnrollRequest, encode
 from agent.state import State
 
 # Transport and sending are imported by the commands that talk to the server, so that
-# ``kiemke-agent show`` does not pay for http.client and ssl.
+# ``kiemke-agent show`` does not pay for http.client and ssl. The schema and the collectors
+# (msgspec) are imported by the commands too, after main() has imported msgspec its own way.
+
+
+def _import_msgspec() -> None:
+    """Import msgspec, without typing_extensions unless something has loaded that already.
+
+    msgspec imports typing_extensions whenever it is installed, and typing_extensions imports
+    inspect (with ast, dis and tokenize): about 7 ms of every start. The agent does not depend
+    on it, but shared environments have it (the server's dependencies, many Debian packages).
+    Without it msgspec uses ``typing``, which is all the agent's schema needs: it has no
+    TypedDict with Required/NotRequired, and on Python 3.11 and later typing_extensions'
+    get_type_hints with ``include_extras`` (as msgspec calls it) returns typing's result.
+    Only the agent's own command line does this; the server imports msgspec as usual.
+    """
+    if "msgspec" not in sys.modules and "typing_extensions" not in sys.modules:
+        sys.modules["typing_extensions"] = None  # type: ignore[assignment]  # its import fails
+        try:
+            importlib.import_module("msgspec")
+        except ImportError:
+            pass  # a msgspec that cannot do without it: imported the usual way below
+        finally:
+            del sys.modules["typing_extensions"]
+    importlib.import_module("msgspec")
 
 
 def _api(cfg: AgentConfig, path: str) -> str:
@@ -25,6 +45,8 @@ def _api(cfg: AgentConfig, path: str) -> str:
 
 def cmd_enroll(args) -> int:
     """Exchange an enrollment secret for this host's token and remember the server."""
+    from agent.report import collect
+    from agent.schema import AgentInfo, EnrollRequest, encode
     from agent.transport import TransportError, post_json
 
     cfg = load_config(args.config)
@@ -130,6 +152,11 @@ def cmd_run(args) -> int:
 
 def cmd_show(args) -> int:
     """Print the report this agent would send, as JSON, without any network."""
+    import msgspec
+
+    from agent.report import collect
+    from agent.schema import encode
+
     try:
         cfg = load_config(args.config)
         role = cfg.role
@@ -171,6 +198,8 @@ class _HelpFormatter(argparse.HelpFormatter):
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser."""
+    from agent.schema import SCHEMA_VERSION
+
     p = argparse.ArgumentParser(
         prog="kiemke-agent",
         description="Report this machine's hardware, software and security posture to Kiemke.",
@@ -205,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of kiemke-agent."""
+    _import_msgspec()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -2,7 +2,6 @@
 
 import os
 import sys
-from dataclasses import dataclass, fields
 from typing import Optional
 
 
@@ -26,9 +25,13 @@ def default_state_dir() -> str:
     return os.path.expanduser("~/.local/state/kiemke-agent")
 
 
-@dataclass
 class AgentConfig:
-    """Settings of one agent; every field can be set in the ``[agent]`` section."""
+    """Settings of one agent; every field can be set in the ``[agent]`` section.
+
+    A plain class rather than a dataclass: ``dataclasses`` imports ``inspect`` (with ``ast``,
+    ``dis`` and ``tokenize``), several milliseconds of every start of the agent. The annotated
+    class attributes are the fields and their defaults (all immutable).
+    """
 
     server_url: str = ""
     state_dir: str = ""
@@ -44,6 +47,21 @@ class AgentConfig:
     spool_max: int = 48
     proxy: str = ""
     path: str = ""
+
+    def __init__(self, **values):
+        for name, value in values.items():
+            if name not in _FIELD_TYPES:
+                raise TypeError(f"AgentConfig has no setting {name!r}")
+            setattr(self, name, value)
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELD_TYPES)
+        return f"AgentConfig({values})"
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, AgentConfig):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in _FIELD_TYPES)
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad setting."""
@@ -71,6 +89,9 @@ class AgentConfig:
             normalise_pin(self.pin_sha256)
 
 
+_FIELD_TYPES = dict(AgentConfig.__annotations__)  # name -> type, in declaration order
+
+
 def load_config(path: Optional[str] = None) -> AgentConfig:
     """Read the configuration file (missing is fine: defaults apply)."""
     path = path or default_config_path()
@@ -91,15 +112,15 @@ def load_config(path: Optional[str] = None) -> AgentConfig:
             raise ValueError(f"{path}: not a valid configuration file: {exc}") from exc
         if parser.has_section("agent"):
             values = dict(parser.items("agent"))
-    for f in fields(AgentConfig):
-        if f.name == "path" or f.name not in values:
+    for name, type_ in _FIELD_TYPES.items():
+        if name == "path" or name not in values:
             continue
-        raw = values[f.name].strip()
+        raw = values[name].strip()
         try:
-            value = f.type(raw) if f.type in (int, float) else raw
+            value = type_(raw) if type_ in (int, float) else raw
         except ValueError as exc:
-            raise ValueError(f"{path}: [agent] {f.name}: not a number: {raw!r}") from exc
-        setattr(cfg, f.name, value)
+            raise ValueError(f"{path}: [agent] {name}: not a number: {raw!r}") from exc
+        setattr(cfg, name, value)
     if not cfg.state_dir:
         cfg.state_dir = os.path.join(os.path.dirname(os.path.abspath(path)), "state") if (
             path != default_config_path()
@@ -113,9 +134,7 @@ def save_config(cfg: AgentConfig) -> None:
     import configparser
 
     parser = configparser.ConfigParser(interpolation=None)
-    parser["agent"] = {
-        f.name: str(getattr(cfg, f.name)) for f in fields(AgentConfig) if f.name != "path"
-    }
+    parser["agent"] = {name: str(getattr(cfg, name)) for name in _FIELD_TYPES if name != "path"}
     os.makedirs(os.path.dirname(os.path.abspath(cfg.path)), exist_ok=True)
     with open(cfg.path, "w", encoding="utf-8") as fh:
         parser.write(fh)

@@ -32,9 +32,24 @@ from agent.schema import (
 SERVER_CHASSIS = {"main-server-chassis", "rack-mount-chassis", "blade", "multi-system-chassis"}
 
 
+_FIELDS: Dict[type, tuple] = {}
+
+
+def _fields(cls) -> tuple:
+    """Return ``msgspec.structs.fields(cls)``, computed once per class.
+
+    It evaluates the class's (postponed) annotations, so it is asked only for the classes a
+    report merges into, and only once each.
+    """
+    out = _FIELDS.get(cls)
+    if out is None:
+        out = _FIELDS[cls] = msgspec.structs.fields(cls)
+    return out
+
+
 def field_struct(cls, field: str):
     """Return the Struct class a field of ``cls`` holds (through Optional/Annotated), or None."""
-    for f in msgspec.structs.fields(cls):
+    for f in _fields(cls):
         if f.name == field:
             tp = f.type
             # Unwrap Annotated[Optional[X], Meta] down to the struct class X.
@@ -72,7 +87,7 @@ def merge(current, value):
         and isinstance(value, msgspec.Struct)
         and type(current) is type(value)
     ):
-        for f in msgspec.structs.fields(value):
+        for f in _fields(type(value)):
             new = getattr(value, f.name)
             default = f.default if f.default is not msgspec.NODEFAULT else None
             if f.default_factory is not msgspec.NODEFAULT:

@@ -1,9 +1,15 @@
 """The Kiemke wire format: what an agent reports, shared by the agent and the server.
 
 Every field carries a description (and a unit where it has one); ``schema/report.schema.json``
-is generated from these definitions and a test fails when it drifts. The module must import on
-Python 3.9, so annotations use ``typing`` forms rather than ``X | None``.
+is generated from these definitions and a test fails when it drifts.
+
+Annotations are postponed: msgspec evaluates a class's annotations when it first decodes,
+converts or describes that type, not at import, so an agent that only collects and encodes
+(``kiemke-agent show``, a report) does not pay for building them. They are still evaluated, on
+Python 3.9 too, so they use ``typing`` forms rather than ``X | None``.
 """
+
+from __future__ import annotations
 
 import hashlib
 from datetime import datetime
@@ -539,7 +545,7 @@ class ReportResponse(_Base, kw_only=True, omit_defaults=False):
 # --- helpers ----------------------------------------------------------------------------------
 
 _encoder = msgspec.json.Encoder(order="deterministic")
-_report_decoder = msgspec.json.Decoder(Report)
+_report_decoder = None  # built on first use: it evaluates every annotation of the schema
 
 
 def section_digest(value) -> str:
@@ -554,6 +560,9 @@ def encode(obj) -> bytes:
 
 def decode_report(data: bytes) -> Report:
     """Decode and validate a report; raises msgspec.ValidationError naming the bad field."""
+    global _report_decoder
+    if _report_decoder is None:
+        _report_decoder = msgspec.json.Decoder(Report)
     return _report_decoder.decode(data)
 
 

@@ -10,7 +10,10 @@ from inventory_server import __version__
 from inventory_server.config import load_config
 from inventory_server.db import make_engine, make_sessionmaker
 
-EXTRA_COMMANDS: list[str] = ["inventory_server.compliance.cli:policy"]
+EXTRA_COMMANDS: list[str] = [
+    "inventory_server.compliance.cli:policy",
+    "inventory_server.admin.cli:dashboard",
+]
 """More command groups as ``module:attribute`` (click commands); packages add theirs here."""
 
 

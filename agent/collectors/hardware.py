@@ -1,6 +1,7 @@
 """Processors, memory and mounted file systems through psutil (all platforms)."""
 
 import platform
+import sys
 
 import psutil
 
@@ -20,15 +21,20 @@ def is_enabled(ctx) -> bool:
     return True
 
 
-def collect_cpu() -> CPU:
-    """Return processor counts and frequency from psutil."""
+def collect_cpu(model: bool = True) -> CPU:
+    """Return processor counts and frequency from psutil, and the model from Python if asked.
+
+    On Linux ``platform.processor()`` runs ``uname -p`` (a process, several milliseconds) and
+    gets "unknown" or the architecture; the model comes from /proc/cpuinfo there instead
+    (``linux/hardware_cpuinfo``, which asks Python only when cpuinfo names no model).
+    """
     try:
         f = psutil.cpu_freq()
         freq = float(f.max) if f and f.max else None  # current speed changes every run
     except (OSError, NotImplementedError, AttributeError):
         freq = None
     return CPU(
-        model=platform.processor() or None,
+        model=(platform.processor() or None) if model else None,
         cores=psutil.cpu_count(logical=False),
         threads=psutil.cpu_count(logical=True),
         max_mhz=freq or None,
@@ -43,7 +49,7 @@ def round_used(used: int, total: int) -> int:
 
 def collect(ctx) -> Hardware:
     """Return CPU counts, memory size and local file systems."""
-    cpu = collect_cpu()
+    cpu = collect_cpu(model=not sys.platform.startswith("linux"))  # psutil reads this machine
     vm = psutil.virtual_memory()
     swap = psutil.swap_memory()
     filesystems = []

@@ -1,7 +1,6 @@
 """Thunderbird: installed, enterprise policies present, mail domains of configured accounts."""
 
 import glob
-import json
 import re
 from typing import Any, Iterable, List
 
@@ -48,6 +47,8 @@ def _strings(value: Any) -> Iterable[str]:
 
 def parse_policies(text: str) -> List[str]:
     """Return the mail domains named in a policies.json (e-mail addresses in its preferences)."""
+    import json  # only where a policies.json exists: most machines have none
+
     data = json.loads(text)
     if not isinstance(data, dict) or not isinstance(data.get("policies"), dict):
         raise ValueError("policies.json: expected an object with a 'policies' object")

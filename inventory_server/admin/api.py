@@ -246,7 +246,12 @@ OPENAPI_PATHS = {
         "post": _op("Create a unit (admin): {code, name, parent}.", status="201", body=True),
     },
     "/api/v1/dashboard": {
-        "get": _op("Dashboard figures of a unit's subtree.", ("unit", "not_seen_days"))
+        "get": _op(
+            "Dashboard figures of a unit's subtree. Software titles by licence class come from"
+            " the snapshot `kiemke-server dashboard refresh` takes (licence_as_of says when;"
+            " null: counted now).",
+            ("unit", "not_seen_days"),
+        )
     },
     "/api/v1/software": {
         "get": _op(

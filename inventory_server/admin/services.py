@@ -8,13 +8,13 @@ import datetime as dt
 import unicodedata
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from inventory_server.db import utcnow
 from inventory_server.enrollment.services import create_secret
-from inventory_server.hosts.services import host_query, package_ids_of
+from inventory_server.hosts.services import host_query
 from inventory_server.i18n import _
 from inventory_server.models import (
     AuditLog,
@@ -23,11 +23,11 @@ from inventory_server.models import (
     HostSection,
     OrgUnit,
     SoftwareInstall,
-    SoftwarePackage,
     SoftwareTitle,
     User,
 )
 from inventory_server.models.software import LICENCE_CLASSES
+from inventory_server.models.summaries import ALL_UNITS
 from inventory_server.units.services import create_unit, get_by_code
 from inventory_server.users.services import UserError, audit, create_user
 
@@ -164,36 +164,39 @@ def antivirus_state(security: dict | None) -> str:
     return "protected" if av.get("running") is True else "not_running"
 
 
-def _antivirus_states(db: Session, host_ids) -> dict[int, str]:
-    """Classify the hosts' antivirus in SQL: JSON paths, not every security section parsed.
+def _antivirus_expr():
+    """The antivirus state of a host as an SQL expression over its ``security`` section.
 
-    Same rule as ``antivirus_state``; reports omit defaults, so ``installed`` is absent when
-    false and only a missing ``antivirus`` object means "no data".
+    Same rule as ``antivirus_state``, read with JSON paths instead of parsing every section;
+    reports omit defaults, so ``installed`` is absent when false and only a missing
+    ``antivirus`` object (or no section: outer joins give NULL) means "no data".
     """
     data = HostSection.data
-    rows = db.execute(
-        select(
-            HostSection.host_id,
-            data[("antivirus",)].as_string().is_not(None),
-            data[("antivirus", "installed")].as_boolean(),
-            data[("antivirus", "running")].as_boolean(),
-        ).where(HostSection.section == "security", HostSection.host_id.in_(host_ids))
+    installed = data[("antivirus", "installed")].as_boolean()
+    running = data[("antivirus", "running")].as_boolean()
+    return case(
+        (data[("antivirus",)].as_string().is_(None), "unknown"),
+        (installed.is_not(True), "missing"),
+        (running.is_(True), "protected"),
+        else_="not_running",
     )
-    out = {}
-    for host_id, present, installed, running in rows:
-        if not present:
-            out[host_id] = "unknown"
-        elif not installed:
-            out[host_id] = "missing"
-        else:
-            out[host_id] = "protected" if running is True else "not_running"
-    return out
 
 
-def _counts(values) -> list[tuple[str, int]]:
+def _antivirus_states(db: Session, host_ids) -> dict[int, str]:
+    """Classify the hosts' antivirus in SQL (hosts without a security section are left out)."""
+    rows = db.execute(
+        select(HostSection.host_id, _antivirus_expr()).where(
+            HostSection.section == "security", HostSection.host_id.in_(host_ids)
+        )
+    )
+    return dict(rows.all())
+
+
+def _counts(pairs) -> list[tuple[str, int]]:
+    """Sum ``(value, n)`` pairs per value; most frequent first, then by value."""
     counts: dict[str, int] = {}
-    for v in values:
-        counts[v] = counts.get(v, 0) + 1
+    for v, n in pairs:
+        counts[v] = counts.get(v, 0) + n
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
@@ -224,7 +227,12 @@ def compliance_figures(
     service = _compliance_service()
     if service is None or not hasattr(service, "unit_summary"):
         return None
+    from inventory_server.models import ComplianceResult
+
     try:
+        # No result anywhere: nothing to roll up (the roll-up walks every unit in Python).
+        if db.scalar(select(ComplianceResult.host_id).limit(1)) is None:
+            return None
         rows = service.unit_summary(db, scope=scope, unit_path=unit.path if unit else None)
     except (OperationalError, ProgrammingError):  # compliance tables not migrated yet
         db.rollback()
@@ -343,23 +351,66 @@ def host_compliance(db: Session, *, host_id: int) -> dict[str, Any] | None:
     return {"counts": counts, "failing": [r for r in rows if r["status"] == "fail"]}
 
 
+def _host_groups(db: Session, *, scope: str | None, unit: OrgUnit | None, cutoff: dt.datetime):
+    """Count the active hosts in scope per unit, OS, role, antivirus state and staleness.
+
+    One GROUP BY in the database: a few hundred rows for a province instead of a row per host.
+    """
+    base = host_query(db, scope=scope, unit=unit.code if unit else None)
+    per_host = (
+        base.with_only_columns(
+            Host.unit_id.label("unit_id"),
+            Host.os_name.label("os_name"),
+            Host.os_family.label("os_family"),
+            Host.role.label("role"),
+            _antivirus_expr().label("av"),
+            case((or_(Host.last_seen.is_(None), Host.last_seen < cutoff), 1), else_=0).label(
+                "stale"
+            ),
+        )
+        .outerjoin(
+            HostSection, and_(HostSection.host_id == Host.id, HostSection.section == "security")
+        )
+        .subquery()
+    )
+    keys = [per_host.c[k] for k in ("unit_id", "os_name", "os_family", "role", "av", "stale")]
+    return db.execute(select(*keys, func.count().label("n")).group_by(*keys)).all()
+
+
+def _licence_figures(
+    db: Session, *, scope: str | None, unit: OrgUnit | None
+) -> tuple[dict[str, int], dt.datetime | None]:
+    """Titles by licence class in the subtree, and when they were counted (None: just now).
+
+    From the snapshot (``admin.summaries``) once it exists; before that, counted live.
+    """
+    from inventory_server.admin import summaries
+
+    as_of = summaries.titles_as_of(db)
+    unit_id = None
+    if unit is not None:
+        unit_id = unit.id
+    elif scope is None:
+        unit_id = ALL_UNITS
+    else:
+        unit_id = db.scalar(select(OrgUnit.id).where(OrgUnit.path == scope))
+    if as_of is not None and unit_id is not None:
+        return summaries.licence_titles(db, unit_id=unit_id), as_of
+    hosts = host_query(db, scope=scope, unit=unit.code if unit else None).with_only_columns(Host.id)
+    return summaries.licence_titles_live(db, hosts), None
+
+
 def dashboard(
     db: Session, *, scope: str | None, unit: OrgUnit | None = None, not_seen_days: int = 7
 ) -> dict[str, Any]:
-    """Return the dashboard figures of ``unit``'s subtree (or everything the caller sees)."""
-    base = host_query(db, scope=scope, unit=unit.code if unit else None).subquery()
-    rows = db.execute(
-        select(
-            base.c.id, base.c.os_name, base.c.os_family, base.c.role, base.c.last_seen, OrgUnit.path
-        )
-        .select_from(base)
-        .outerjoin(OrgUnit, base.c.unit_id == OrgUnit.id)
-    ).all()
-    ids = [r.id for r in rows]
-    av = dict.fromkeys(ids, "unknown")
-    av.update(_antivirus_states(db, select(base.c.id)))
+    """Return the dashboard figures of ``unit``'s subtree (or everything the caller sees).
+
+    Host figures are counted now; software titles by licence class come from the snapshot
+    when there is one, and ``licence_as_of`` says when it was taken (None: counted now).
+    """
     cutoff = utcnow() - dt.timedelta(days=not_seen_days)
-    stale = {r.id for r in rows if r.last_seen is None or r.last_seen < cutoff}
+    groups = _host_groups(db, scope=scope, unit=unit, cutoff=cutoff)
+    paths = dict(db.execute(select(OrgUnit.id, OrgUnit.path)).all())
 
     # Children to roll up: the selected unit's children, or the top units the caller sees.
     if unit is not None:
@@ -369,46 +420,37 @@ def dashboard(
         top = min((u.depth for u in visible), default=0)
         children = [u for u in visible if u.depth == top]
     children.sort(key=lambda u: u.code)
-    rollup = []
-    for child in children:
-        mine = [r.id for r in rows if r.path and r.path.startswith(child.path)]
-        rollup.append(
-            {
-                "code": child.code,
-                "name": child.name,
-                "hosts": len(mine),
-                "protected": sum(1 for i in mine if av[i] == "protected"),
-                "not_seen": sum(1 for i in mine if i in stale),
-            }
-        )
+    rollup = {
+        c.path: {"code": c.code, "name": c.name, "hosts": 0, "protected": 0, "not_seen": 0}
+        for c in children
+    }
+    child_of: dict[int | None, dict | None] = {}  # unit id -> the child row it rolls up into
+    for g in groups:
+        if g.unit_id not in child_of:
+            path = paths.get(g.unit_id) or ""
+            child_of[g.unit_id] = next((r for p, r in rollup.items() if path.startswith(p)), None)
+        r = child_of[g.unit_id]
+        if r is not None:
+            r["hosts"] += g.n
+            r["protected"] += g.n if g.av == "protected" else 0
+            r["not_seen"] += g.n if g.stale else 0
 
-    licence = dict(
-        db.execute(
-            select(SoftwareTitle.licence_class, func.count())
-            .where(
-                SoftwareTitle.id.in_(
-                    select(SoftwarePackage.title_id).where(
-                        SoftwarePackage.id.in_(package_ids_of(db, select(base.c.id)))
-                    )
-                )
-            )
-            .group_by(SoftwareTitle.licence_class)
-        ).all()
-    )
+    licence, as_of = _licence_figures(db, scope=scope, unit=unit)
     titles = sum(licence.values())
     return {
         "unit": {"code": unit.code, "name": unit.name} if unit else None,
-        "hosts": len(ids),
-        "by_os": _top(_counts(r.os_name or "unknown" for r in rows)),
-        "by_os_family": _counts(r.os_family or "unknown" for r in rows),
-        "by_role": _counts(r.role or "unknown" for r in rows),
-        "antivirus": {state: sum(1 for s in av.values() if s == state) for state in AV_STATES},
+        "hosts": sum(g.n for g in groups),
+        "by_os": _top(_counts((g.os_name or "unknown", g.n) for g in groups)),
+        "by_os_family": _counts((g.os_family or "unknown", g.n) for g in groups),
+        "by_role": _counts((g.role or "unknown", g.n) for g in groups),
+        "antivirus": {state: sum(g.n for g in groups if g.av == state) for state in AV_STATES},
         "licence_titles": {c: licence.get(c, 0) for c in LICENCE_CLASSES},
         "open_source_share": (licence.get("open_source", 0) / titles) if titles else None,
-        "not_seen": len(stale),
+        "licence_as_of": _iso(as_of),
+        "not_seen": sum(g.n for g in groups if g.stale),
         "not_seen_days": not_seen_days,
         "compliance": compliance_figures(db, scope=scope, unit=unit),
-        "children": rollup,
+        "children": list(rollup.values()),
     }
 
 

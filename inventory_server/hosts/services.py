@@ -175,12 +175,17 @@ def page(
         raise QueryError("per_page must be between 1 and 1000", "per_page")
     total = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     order = desc(SORTS[key]) if sort.startswith("-") else asc(SORTS[key])
-    rows = (
-        db.scalars(stmt.order_by(order, Host.id).limit(per_page).offset((page_no - 1) * per_page))
-        .unique()
-        .all()
-    )
-    return list(rows), total or 0
+    # The page's ids first (narrow rows to sort), then those hosts with their units.
+    ids = db.scalars(
+        stmt.with_only_columns(Host.id)
+        .order_by(order, Host.id)
+        .limit(per_page)
+        .offset((page_no - 1) * per_page)
+    ).all()
+    if not ids:
+        return [], total or 0
+    hosts = {h.id: h for h in db.scalars(select(Host).where(Host.id.in_(ids))).unique()}
+    return [hosts[i] for i in ids], total or 0
 
 
 def in_scope(host: Host, scope: str | None) -> bool:

@@ -23,6 +23,7 @@ from inventory_server.models.software import (
     SoftwarePackage,
     SoftwareTitle,
 )
+from inventory_server.models.summaries import SummaryRefresh, UnitTitleCount
 from inventory_server.models.units import EnrollmentSecret, OrgUnit
 from inventory_server.models.users import ApiToken, AuditLog, User
 
@@ -43,5 +44,7 @@ __all__ = [
     "SoftwareInstall",
     "SoftwarePackage",
     "SoftwareTitle",
+    "SummaryRefresh",
+    "UnitTitleCount",
     "User",
 ]

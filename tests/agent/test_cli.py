@@ -43,6 +43,27 @@ def test_show_does_not_load_the_network_stack():
     assert out.stdout.strip() == "False"
 
 
+def test_show_does_not_import_what_it_does_not_need():
+    # Each of these costs milliseconds of every start: inspect and typing_extensions come with
+    # msgspec unless the CLI imports it without them, shutil (bz2, lzma) with argparse's help.
+    heavy = {"typing_extensions", "inspect", "dataclasses", "shutil", "gzip", "ssl"}
+    code = ("import sys; from agent.cli import main; main(['show', '--config', '/nonexistent']); "
+            f"print(sorted({heavy!r} & set(sys.modules)), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True)
+    assert out.stderr.strip().splitlines()[-1] == "[]"
+    assert msgspec.json.decode(out.stdout, type=Report).kind == "full"
+
+
+def test_msgspec_still_imports_when_the_cli_was_not_first():
+    code = ("import typing_extensions, sys; from agent.cli import _import_msgspec; "
+            "_import_msgspec(); print(sys.modules['typing_extensions'] is typing_extensions, "
+            "'msgspec' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True)
+    assert out.stdout.split() == ["True", "True"]
+
+
 def test_once_without_enrollment_fails_cleanly(tmp_path):
     conf = tmp_path / "agent.conf"
     conf.write_text(f"[agent]\nstate_dir = {tmp_path / 'state'}\n")

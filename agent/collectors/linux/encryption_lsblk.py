@@ -1,7 +1,8 @@
 """Disk encryption on Linux: is the root file system on a LUKS/dm-crypt device (``lsblk -J``)."""
 
-import json
 from typing import List, Optional
+
+import msgspec
 
 from agent.schema import EncryptedVolume, Encryption
 
@@ -27,7 +28,7 @@ def _walk(node, chain, out):
 
 def parse_lsblk(text: str) -> Encryption:
     """Decide per mounted volume whether a crypt layer sits between it and the disk."""
-    data = json.loads(text or "{}")
+    data = msgspec.json.decode(text or "{}")  # msgspec is loaded already; json is not
     mounts: List = []
     for dev in data.get("blockdevices") or []:
         _walk(dev, [], mounts)

@@ -32,9 +32,14 @@ def collect(ctx):
     """Fill in the CPU fields psutil does not know."""
     from agent.collectors.hardware import collect_cpu  # psutil counts, shared with hardware
 
-    cpu = collect_cpu()
+    cpu = collect_cpu(model=False)
     info = parse_cpuinfo(ctx.read_text("/proc/cpuinfo") or "")
-    cpu.model = info["model"] or cpu.model
+    if info["model"]:
+        cpu.model = info["model"]
+    else:  # ``uname -p`` through Python: the architecture at best, "unknown" on Debian
+        import platform
+
+        cpu.model = platform.processor() or None
     cpu.vendor = info["vendor"]
     cpu.sockets = info["sockets"]
     return cpu
