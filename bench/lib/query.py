@@ -112,7 +112,7 @@ def main(argv=None) -> int:
         token = server.last_line(server.cli(env, "token", "create", "--user", "admin"))
         srv = server.start(env, server.free_port(), args.workers)
         with psql(db_url) as cur:
-            cur.execute("SELECT count(*) FROM software_installs")
+            cur.execute("SELECT coalesce(sum(cardinality(package_ids)), 0) FROM host_software")
             installs = cur.fetchone()[0]
             cur.execute("SELECT count(*) FROM hosts")
             hosts = cur.fetchone()[0]
@@ -264,28 +264,26 @@ def _rollup(cur) -> int:
 
 def _older_than(cur, title: str = querygen.LIBREOFFICE, wanted: str = "7.5") -> int:
     """Hosts with ``title`` older than ``wanted``, with the statements the hosts service sends:
-    the title's id, its few distinct versions compared in Python, then the hosts whose install
-    has one of those versions (count and first page), without HTTP or the ORM."""
+    the title's package versions, compared in Python, then the hosts whose package-id array
+    holds one of them (count and first page), without HTTP or the ORM."""
     from inventory_server import versions
 
-    cur.execute("SELECT id FROM software_titles WHERE name_key = %s", (title,))
-    (title_id,) = cur.fetchone()
-    cur.execute("SELECT DISTINCT version FROM software_installs WHERE title_id = %s", (title_id,))
-    found = [v for (v,) in cur.fetchall()]
-    ok = [v for v in found if versions.matches(v, "lt", wanted)]
-    bad = [v for v in found if v is not None and v not in ok]
-    base = (
-        "h.status = 'active' AND h.id IN (SELECT si.host_id FROM software_installs si "
-        "WHERE si.title_id = %s AND si.version "
+    cur.execute(
+        "SELECT p.id, p.version FROM software_packages p JOIN software_titles t "
+        "ON t.id = p.title_id WHERE t.name_key = %s",
+        (title,),
     )
-    where = base + ("= ANY(%s))" if len(ok) <= len(bad) else "<> ALL(%s))")
-    values = ok if len(ok) <= len(bad) else bad
-    cur.execute(f"SELECT count(*) FROM hosts h WHERE {where}", (title_id, values))  # noqa: S608
+    ids = [pid for pid, v in cur.fetchall() if versions.matches(v, "lt", wanted)]
+    where = (
+        "h.status = 'active' AND h.id IN (SELECT hs.host_id FROM host_software hs "
+        "WHERE hs.package_ids && %s::integer[])"
+    )
+    cur.execute(f"SELECT count(*) FROM hosts h WHERE {where}", (ids,))  # noqa: S608
     total = cur.fetchone()[0]
     cur.execute(
         f"SELECT h.id FROM hosts h WHERE {where} "  # noqa: S608
         "ORDER BY h.hostname, h.id LIMIT 50",
-        (title_id, values),
+        (ids,),
     )
     cur.fetchall()
     return total

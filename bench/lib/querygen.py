@@ -1,8 +1,9 @@
-"""Generate a province: org units, hosts and ~1,500 installs per host, loaded with COPY.
+"""Generate a province: org units, hosts and ~1,500 installed packages per host, loaded with COPY.
 
 Titles are 8,000 real Debian package names, installed with a Zipf-like popularity (the most
-common are on nearly every host, the rarest on a handful). software_installs is loaded without
-its indexes and foreign keys, which are recreated afterwards with the same definitions.
+common are on nearly every host, the rarest on a handful). Each host's software is one
+row of package ids (``host_software``), loaded without its indexes and foreign keys, which are
+recreated afterwards with the same definitions.
 """
 
 import datetime as dt
@@ -13,6 +14,7 @@ import random
 import psycopg
 
 from bench.lib.packages import older, pool
+from inventory_server.models.software import package_key
 
 OS_MIX = (
     ("windows", "Windows 10 Pro", "10.0.19045", 0.38),
@@ -80,10 +82,39 @@ def _titles(n_titles: int, seed: int) -> list:
     return [pool()[n] for n in chosen]
 
 
+def _catalogue(n_titles: int, seed: int) -> tuple[list, dict[int, tuple], list]:
+    """Return (titles, {title id: (current package id, older package id)}, package rows).
+
+    Every title has its current Debian version and one earlier revision; LibreOffice has its
+    three real versions instead.
+    """
+    rng = random.Random(seed * 31 + 7)
+    titles = _titles(n_titles, seed)
+    lo_tid = titles.index(pool()[LIBREOFFICE]) + 1
+    ids: dict[int, tuple] = {}
+    rows = []
+    for tid, t in enumerate(titles, start=1):
+        versions = (
+            [v for v, _ in LIBREOFFICE_VERSIONS]
+            if tid == lo_tid
+            else [t.version, older(t.version, rng)]
+        )
+        section = "editors" if tid == lo_tid else t.section
+        arch = "amd64" if tid == lo_tid else t.arch
+        mine = []
+        for v in dict.fromkeys(versions):
+            pid = len(rows) + 1
+            key = package_key(tid, v, arch, "deb", section, "Debian", "machine")
+            rows.append((pid, key, tid, v, arch, "deb", section, "Debian", "machine"))
+            mine.append(pid)
+        ids[tid] = tuple(mine)
+    return titles, ids, rows
+
+
 def _install_rows(args) -> int:
     conninfo, first, last, seed, n_titles, per_host = args
     rng = random.Random(seed * 7919 + first)
-    titles = _titles(n_titles, seed)
+    titles, ids, _rows = _catalogue(n_titles, seed)
     prob = popularity(n_titles, per_host)
     # Titles in bands of equal probability; each host draws a binomial-ish count per band.
     bands: list[tuple[float, list[int]]] = []
@@ -92,39 +123,31 @@ def _install_rows(args) -> int:
             bands[-1][1].append(tid)
         else:
             bands.append((p, [tid]))
-    ts = "2026-11-01T08:00:00+00:00"
     lo_tid = titles.index(pool()[LIBREOFFICE]) + 1
-    suffix = {}
-    for tid, t in enumerate(titles, start=1):
-        tail = f"\t{t.arch}\tdeb\t\\N\t{t.section}\tDebian\tmachine\t{ts}\n"
-        suffix[tid] = (f"{tid}\t{t.version}{tail}", f"{tid}\t{older(t.version, rng)}{tail}")
-    lo_variants = [
-        (f"{lo_tid}\t{v}\tamd64\tdeb\t\\N\teditors\tDebian\tmachine\t{ts}\n", w)
-        for v, w in LIBREOFFICE_VERSIONS
-    ]
+    lo_weights = [w for _, w in LIBREOFFICE_VERSIONS]
+    ts = "2026-11-01T08:00:00+00:00"
     total = 0
     with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
-        cols = "host_id, title_id, version, arch, source, install_date, section, origin, scope"
-        with cur.copy(f"COPY software_installs ({cols}, first_seen) FROM STDIN") as copy:
+        cols = "host_id, package_ids, install_dates, updated_at"
+        with cur.copy(f"COPY host_software ({cols}) FROM STDIN") as copy:
             buf = []
             for hid in range(first, last):
-                prefix = f"{hid}\t"
+                mine = []
                 for p, tids in bands:
                     k = len(tids) if p >= 1.0 else _binomial(rng, len(tids), p)
                     for tid in tids if k == len(tids) else rng.sample(tids, k):
                         if tid == lo_tid:
-                            row = rng.choices(
-                                [v for v, _ in lo_variants], [w for _, w in lo_variants]
-                            )[0]
+                            mine.append(rng.choices(ids[tid], lo_weights)[0])
                         else:
-                            row = suffix[tid][rng.random() < 0.1]
-                        buf.append(prefix + row)
-                if len(buf) > 50_000:
+                            mine.append(ids[tid][rng.random() < 0.1])
+                mine.sort()
+                total += len(mine)
+                nulls = ",".join(["NULL"] * len(mine))
+                buf.append(f"{hid}\t{{{','.join(map(str, mine))}}}\t{{{nulls}}}\t{ts}\n")
+                if len(buf) > 200:
                     copy.write("".join(buf))
-                    total += len(buf)
                     buf = []
             copy.write("".join(buf))
-            total += len(buf)
         conn.commit()
     return total
 
@@ -150,7 +173,7 @@ def load(
     unit_rows = units(db_url_sqla)
     leaves = [u for u in unit_rows if u[1].count("-") == 2]
     rng = random.Random(seed)
-    titles = _titles(n_titles, seed)
+    titles, _ids, package_rows = _catalogue(n_titles, seed)
     now = dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.UTC)
     with psycopg.connect(conninfo, autocommit=True) as conn, conn.cursor() as cur:
         with cur.copy(
@@ -160,6 +183,13 @@ def load(
             for tid, t in enumerate(titles, start=1):
                 copy.write_row((tid, t.name.lower(), t.name, t.maintainer, "open_source", now))
         cur.execute("SELECT setval('software_titles_id_seq', %s)", (len(titles),))
+        with cur.copy(
+            "COPY software_packages (id, key, title_id, version, arch, source, section, origin,"
+            " scope) FROM STDIN"
+        ) as copy:
+            for row in package_rows:
+                copy.write_row(row)
+        cur.execute("SELECT setval('software_packages_id_seq', %s)", (len(package_rows),))
         cols = (
             "id, hostname, fqdn, unit_id, role, status, source, machine_id, serial, vendor, "
             "model, os_family, os_name, os_version, arch, memory_bytes, software_count, "
@@ -217,17 +247,17 @@ def load(
         # Load installs without indexes and foreign keys; recreate them afterwards.
         cur.execute(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = 'software_installs'::regclass"
+            "WHERE conrelid = 'host_software'::regclass"
         )
         constraints = cur.fetchall()
         cur.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'software_installs' "
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'host_software' "
             "AND indexname NOT IN (SELECT conname FROM pg_constraint "
-            "WHERE conrelid = 'software_installs'::regclass)"
+            "WHERE conrelid = 'host_software'::regclass)"
         )
         indexes = cur.fetchall()
         for name, _ in constraints:
-            cur.execute(f'ALTER TABLE software_installs DROP CONSTRAINT "{name}"')
+            cur.execute(f'ALTER TABLE host_software DROP CONSTRAINT "{name}"')
         for name, _ in indexes:
             cur.execute(f'DROP INDEX "{name}"')
     say(f"  {len(unit_rows)} units, {hosts} hosts, {len(titles)} titles; loading installs...")
@@ -243,7 +273,7 @@ def load(
     with psycopg.connect(conninfo, autocommit=True) as conn, conn.cursor() as cur:
         cur.execute("SET maintenance_work_mem = '512MB'")
         for name, definition in constraints:
-            cur.execute(f'ALTER TABLE software_installs ADD CONSTRAINT "{name}" {definition}')
+            cur.execute(f'ALTER TABLE host_software ADD CONSTRAINT "{name}" {definition}')
         for _, definition in indexes:
             cur.execute(definition)
         cur.execute("ANALYZE")

@@ -11,8 +11,9 @@ from inventory_server.migrate import current, downgrade, upgrade
 def test_models_match_migrations(db_url):
     engine = make_engine(db_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
     engine.dispose()
     assert diff == [], f"models and migrations differ; add a revision: {diff}"
 
@@ -29,3 +30,80 @@ def test_downgrade_to_base_and_upgrade_again(db_url):
     tables = set(inspect(engine).get_table_names())
     engine.dispose()
     assert set(Base.metadata.tables) <= tables
+
+
+def test_installs_carried_over_to_package_arrays_and_back(db_url):
+    """0005 turns software_installs rows into host_software arrays and back, on both databases."""
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    downgrade(db_url, "0004")
+    when = dt.datetime(2025, 3, 4, 5, 6, 7)
+    engine = make_engine(db_url)
+    with engine.begin() as c:
+        for hid in (1, 2):
+            c.execute(
+                text(
+                    "INSERT INTO hosts (id, hostname, software_count, first_seen, report_count, "
+                    "role, status, source) VALUES (:id, :name, 2, :t, 1, 'workstation', "
+                    "'active', 'agent')"
+                ),
+                {"id": hid, "name": f"pc-{hid}", "t": when},
+            )
+        for tid, name in ((1, "libreoffice-core"), (2, "firefox-esr")):
+            c.execute(
+                text(
+                    "INSERT INTO software_titles (id, name_key, name, licence_class, created_at) "
+                    "VALUES (:id, :n, :n, 'open_source', :t)"
+                ),
+                {"id": tid, "n": name, "t": when},
+            )
+        rows = [
+            (1, 1, "4:7.4.7-1+deb12u6", "amd64", when, "editors"),
+            (1, 2, "128.5.0esr-1~deb12u1", "amd64", None, "web"),
+            (2, 1, "1:7.0.4-4+deb11u10", "amd64", None, None),
+        ]
+        for host_id, title_id, version, arch, date, section in rows:
+            c.execute(
+                text(
+                    "INSERT INTO software_installs (host_id, title_id, version, arch, source, "
+                    "install_date, section, first_seen) VALUES (:h, :t, :v, :a, 'deb', :d, :s, "
+                    ":f)"
+                ),
+                {
+                    "h": host_id,
+                    "t": title_id,
+                    "v": version,
+                    "a": arch,
+                    "d": date,
+                    "s": section,
+                    "f": when,
+                },
+            )
+    upgrade(db_url)
+    view = (
+        "SELECT host_id, title_id, version, arch, section, install_date FROM software_installs "
+        "ORDER BY host_id, title_id"
+    )
+
+    def _rows(c):
+        out = []
+        for r in c.execute(text(view)):
+            date = r.install_date
+            if isinstance(date, str):
+                date = dt.datetime.fromisoformat(date)
+            if date is not None and date.tzinfo is not None:
+                date = date.astimezone(dt.UTC).replace(tzinfo=None)
+            out.append((r.host_id, r.title_id, r.version, r.arch, date, r.section))
+        return out
+
+    with engine.connect() as c:
+        assert _rows(c) == rows
+        assert c.execute(text("SELECT count(*) FROM software_packages")).scalar() == 3
+        assert c.execute(text("SELECT count(*) FROM host_software")).scalar() == 2
+    downgrade(db_url, "0004")
+    with engine.connect() as c:
+        assert _rows(c) == rows
+    upgrade(db_url)
+    engine.dispose()

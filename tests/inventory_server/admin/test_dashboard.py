@@ -21,6 +21,7 @@ from inventory_server.models import (
 from inventory_server.models.software import LICENCE_CLASSES
 from inventory_server.units.services import get_by_code
 from tests.conftest import VENV_BIN, seed_database
+from tests.inventory_server.software_rows import add_install
 
 TITLES = {
     "libreoffice": "open_source",
@@ -77,11 +78,7 @@ def province(db_url):
                     HostSection(host_id=host.id, section="security", digest="0" * 64, data=section)
                 )
             for title in installed:
-                db.add(
-                    SoftwareInstall(
-                        host_id=host.id, title_id=titles[title].id, version="1.0", source="deb"
-                    )
-                )
+                add_install(db, host_id=host.id, title_id=titles[title].id, version="1.0")
         db.commit()
         yield db
     engine.dispose()
@@ -101,7 +98,7 @@ def direct(db, *, prefix: str | None, days: int = 7) -> dict:
         t.id: t.licence_class
         for t in db.scalars(
             select(SoftwareTitle)
-            .join(SoftwareInstall)
+            .join(SoftwareInstall, SoftwareInstall.title_id == SoftwareTitle.id)
             .where(SoftwareInstall.host_id.in_([h.id for h in hosts]))
         )
     }
@@ -194,7 +191,7 @@ def test_snapshot_holds_until_the_next_refresh(province):
     assert rows == 2  # hosts of the subtree with the title
     tc = db.scalar(select(Host).where(Host.hostname == "tc-1"))
     unused = db.scalar(select(SoftwareTitle).where(SoftwareTitle.name_key == "unused"))
-    db.add(SoftwareInstall(host_id=tc.id, title_id=unused.id, version="2", source="deb"))
+    add_install(db, host_id=tc.id, title_id=unused.id, version="2")
     db.commit()
     d = services.dashboard(db, scope=None, unit=get_by_code(db, "SO-TC"))
     assert d["licence_titles"]["licensed"] == 0  # as of the snapshot
