@@ -139,7 +139,8 @@ def _install_rows(args) -> int:
                         if tid == lo_tid:
                             mine.append(rng.choices(ids[tid], lo_weights)[0])
                         else:
-                            mine.append(ids[tid][rng.random() < 0.1])
+                            pick = ids[tid]  # an earlier revision on one host in ten
+                            mine.append(pick[rng.random() < 0.1] if len(pick) > 1 else pick[0])
                 mine.sort()
                 total += len(mine)
                 nulls = ",".join(["NULL"] * len(mine))
