@@ -190,10 +190,10 @@ class _HelpFormatter(argparse.HelpFormatter):
     milliseconds of every start of ``kiemke-agent show``.
     """
 
-    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
-        if width is None:
-            width = _terminal_columns() - 2
-        super().__init__(prog, indent_increment, max_help_position, width)
+    def __init__(self, prog, **kwargs):
+        if kwargs.get("width") is None:
+            kwargs["width"] = _terminal_columns() - 2
+        super().__init__(prog, **kwargs)
 
 
 def build_parser() -> argparse.ArgumentParser:
