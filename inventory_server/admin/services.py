@@ -410,13 +410,14 @@ def dashboard(
     """
     cutoff = utcnow() - dt.timedelta(days=not_seen_days)
     groups = _host_groups(db, scope=scope, unit=unit, cutoff=cutoff)
-    paths = dict(db.execute(select(OrgUnit.id, OrgUnit.path)).all())
+    units = db.scalars(select(OrgUnit)).all()
+    paths = {u.id: u.path for u in units}
 
     # Children to roll up: the selected unit's children, or the top units the caller sees.
     if unit is not None:
-        children = list(db.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id)))
+        children = [u for u in units if u.parent_id == unit.id]
     else:
-        visible = [u for u in db.scalars(select(OrgUnit)) if in_scope(u, scope)]
+        visible = [u for u in units if in_scope(u, scope)]
         top = min((u.depth for u in visible), default=0)
         children = [u for u in visible if u.depth == top]
     children.sort(key=lambda u: u.code)
@@ -425,29 +426,40 @@ def dashboard(
         for c in children
     }
     child_of: dict[int | None, dict | None] = {}  # unit id -> the child row it rolls up into
-    for g in groups:
-        if g.unit_id not in child_of:
-            path = paths.get(g.unit_id) or ""
-            child_of[g.unit_id] = next((r for p, r in rollup.items() if path.startswith(p)), None)
-        r = child_of[g.unit_id]
+    hosts = not_seen = 0
+    by_os: dict[str, int] = {}
+    by_family: dict[str, int] = {}
+    by_role: dict[str, int] = {}
+    antivirus = dict.fromkeys(AV_STATES, 0)
+    for unit_id, os_name, os_family, role, av, stale, n in groups:
+        hosts += n
+        by_os[os_name or "unknown"] = by_os.get(os_name or "unknown", 0) + n
+        by_family[os_family or "unknown"] = by_family.get(os_family or "unknown", 0) + n
+        by_role[role or "unknown"] = by_role.get(role or "unknown", 0) + n
+        antivirus[av] += n
+        not_seen += n if stale else 0
+        if unit_id not in child_of:
+            path = paths.get(unit_id) or ""
+            child_of[unit_id] = next((r for p, r in rollup.items() if path.startswith(p)), None)
+        r = child_of[unit_id]
         if r is not None:
-            r["hosts"] += g.n
-            r["protected"] += g.n if g.av == "protected" else 0
-            r["not_seen"] += g.n if g.stale else 0
+            r["hosts"] += n
+            r["protected"] += n if av == "protected" else 0
+            r["not_seen"] += n if stale else 0
 
     licence, as_of = _licence_figures(db, scope=scope, unit=unit)
     titles = sum(licence.values())
     return {
         "unit": {"code": unit.code, "name": unit.name} if unit else None,
-        "hosts": sum(g.n for g in groups),
-        "by_os": _top(_counts((g.os_name or "unknown", g.n) for g in groups)),
-        "by_os_family": _counts((g.os_family or "unknown", g.n) for g in groups),
-        "by_role": _counts((g.role or "unknown", g.n) for g in groups),
-        "antivirus": {state: sum(g.n for g in groups if g.av == state) for state in AV_STATES},
+        "hosts": hosts,
+        "by_os": _top(_counts(by_os.items())),
+        "by_os_family": _counts(by_family.items()),
+        "by_role": _counts(by_role.items()),
+        "antivirus": antivirus,
         "licence_titles": {c: licence.get(c, 0) for c in LICENCE_CLASSES},
         "open_source_share": (licence.get("open_source", 0) / titles) if titles else None,
         "licence_as_of": _iso(as_of),
-        "not_seen": sum(g.n for g in groups if g.stale),
+        "not_seen": not_seen,
         "not_seen_days": not_seen_days,
         "compliance": compliance_figures(db, scope=scope, unit=unit),
         "children": list(rollup.values()),

@@ -107,6 +107,10 @@ def refresh_titles(db: Session) -> SummaryRefresh:
     row.seconds = round(time.monotonic() - started, 3)
     db.add(row)
     db.commit()
+    if conn.dialect.name == "postgresql":
+        # Fresh statistics, so that the first dashboards plan for the new rows.
+        db.execute(text("ANALYZE unit_title_counts"))
+        db.commit()
     return row
 
 
