@@ -3,7 +3,19 @@
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Integer, Select, asc, bindparam, desc, false, func, or_, select, true
+from sqlalchemy import (
+    Integer,
+    Select,
+    asc,
+    bindparam,
+    desc,
+    false,
+    func,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -130,6 +142,11 @@ def _software_hosts(db: Session, software: str, version: tuple[str, str] | None)
             )
         ok = {v for v in {r.version for r in rows} if versions.matches(v, op, wanted)}
         rows = [r for r in rows if r.version in ok]
+    if rows and db.get_bind().dialect.name == "postgresql":
+        # PostgreSQL's costs leave out decompressing each host's TOASTed array (about 6 kB for
+        # 1,500 packages): for a title on most hosts it prefers reading every array (200 ms at
+        # 20,000 hosts) to the GIN index (2 ms). Until the request's transaction ends.
+        db.execute(text("SET LOCAL enable_seqscan = off"))
     return hosts_with_packages(db, sorted(r.id for r in rows))
 
 
