@@ -274,6 +274,7 @@ def _older_than(cur, title: str = querygen.LIBREOFFICE, wanted: str = "7.5") -> 
         (title,),
     )
     ids = [pid for pid, v in cur.fetchall() if versions.matches(v, "lt", wanted)]
+    cur.execute("SET LOCAL enable_seqscan = off")  # as the service does, for this transaction
     where = (
         "h.status = 'active' AND h.id IN (SELECT hs.host_id FROM host_software hs "
         "WHERE hs.package_ids && %s::integer[])"
@@ -286,6 +287,7 @@ def _older_than(cur, title: str = querygen.LIBREOFFICE, wanted: str = "7.5") -> 
         (ids,),
     )
     cur.fetchall()
+    cur.connection.rollback()
     return total
 
 
