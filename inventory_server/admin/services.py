@@ -8,7 +8,7 @@ import datetime as dt
 import unicodedata
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -164,18 +164,22 @@ def antivirus_state(security: dict | None) -> str:
     return "protected" if av.get("running") is True else "not_running"
 
 
-def _antivirus_expr():
+def _antivirus_expr(dialect: str):
     """The antivirus state of a host as an SQL expression over its ``security`` section.
 
-    Same rule as ``antivirus_state``, read with JSON paths instead of parsing every section;
-    reports omit defaults, so ``installed`` is absent when false and only a missing
-    ``antivirus`` object (or no section: outer joins give NULL) means "no data".
+    Same rule as ``antivirus_state``, read with JSON paths instead of parsing every section:
+    no ``antivirus`` object means "no data"; reports omit defaults, so ``installed`` is absent
+    when false. The object test asks for the JSON type rather than turning the object into text.
     """
     data = HostSection.data
+    if dialect == "postgresql":
+        kind = func.jsonb_typeof(data["antivirus"])
+    else:
+        kind = func.json_type(data, "$.antivirus")
     installed = data[("antivirus", "installed")].as_boolean()
     running = data[("antivirus", "running")].as_boolean()
     return case(
-        (data[("antivirus",)].as_string().is_(None), "unknown"),
+        (kind.is_distinct_from("object"), "unknown"),
         (installed.is_not(True), "missing"),
         (running.is_(True), "protected"),
         else_="not_running",
@@ -185,7 +189,7 @@ def _antivirus_expr():
 def _antivirus_states(db: Session, host_ids) -> dict[int, str]:
     """Classify the hosts' antivirus in SQL (hosts without a security section are left out)."""
     rows = db.execute(
-        select(HostSection.host_id, _antivirus_expr()).where(
+        select(HostSection.host_id, _antivirus_expr(db.get_bind().dialect.name)).where(
             HostSection.section == "security", HostSection.host_id.in_(host_ids)
         )
     )
@@ -357,20 +361,27 @@ def _host_groups(db: Session, *, scope: str | None, unit: OrgUnit | None, cutoff
     One GROUP BY in the database: a few hundred rows for a province instead of a row per host.
     """
     base = host_query(db, scope=scope, unit=unit.code if unit else None)
+    # Each section's state is computed before the join, so the join carries a word, not JSON.
+    security = (
+        select(
+            HostSection.host_id.label("host_id"),
+            _antivirus_expr(db.get_bind().dialect.name).label("av"),
+        )
+        .where(HostSection.section == "security")
+        .subquery()
+    )
     per_host = (
         base.with_only_columns(
             Host.unit_id.label("unit_id"),
             Host.os_name.label("os_name"),
             Host.os_family.label("os_family"),
             Host.role.label("role"),
-            _antivirus_expr().label("av"),
+            func.coalesce(security.c.av, "unknown").label("av"),
             case((or_(Host.last_seen.is_(None), Host.last_seen < cutoff), 1), else_=0).label(
                 "stale"
             ),
         )
-        .outerjoin(
-            HostSection, and_(HostSection.host_id == Host.id, HostSection.section == "security")
-        )
+        .outerjoin(security, security.c.host_id == Host.id)
         .subquery()
     )
     keys = [per_host.c[k] for k in ("unit_id", "os_name", "os_family", "role", "av", "stale")]

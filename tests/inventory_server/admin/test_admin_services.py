@@ -11,6 +11,8 @@ CASES = {
     "stopped": {"antivirus": {"installed": True, "running": False, "product": "ClamAV"}},
     "running-unknown": {"antivirus": {"installed": True}},
     "protected": {"antivirus": {"installed": True, "running": True, "products": [{"name": "x"}]}},
+    "null-antivirus": {"antivirus": None},  # not an object: no data, as in antivirus_state
+    "text-antivirus": {"antivirus": "ClamAV"},
 }
 EXPECTED = {
     "no-section": "unknown",
@@ -19,6 +21,8 @@ EXPECTED = {
     "stopped": "not_running",
     "running-unknown": "not_running",
     "protected": "protected",
+    "null-antivirus": "unknown",
+    "text-antivirus": "unknown",
 }
 
 
@@ -39,7 +43,7 @@ def test_antivirus_states_in_sql_match_the_python_rule(db_url):
             "protected": 1,
             "not_running": 2,
             "missing": 1,
-            "unknown": 2,
+            "unknown": 4,
         }
         sql = services._antivirus_states(db, list(ids.values()))
         for name, host_id in ids.items():
