@@ -75,6 +75,23 @@ def init(settings, admin_user, admin_password, unit_code, unit_name):
         else:
             db.commit()
             click.echo("an admin user exists already")
+        _record_packs(db, settings)
+
+
+def _record_packs(db, settings) -> None:
+    """On a new database, record the policy packs in force, as the first report would.
+
+    Otherwise the first report finds the packs "changed" and starts re-evaluating every
+    enrolled host in the background.
+    """
+    from inventory_server.compliance import service
+    from inventory_server.models import PolicyPack
+
+    if db.scalar(select(PolicyPack.id).limit(1)) is not None:
+        return
+    pack_set = service.packs_in_force(service.policy_dir(settings))
+    if service.sync_packs(db, pack_set):
+        click.echo(f"recorded {len(pack_set.packs)} policy packs")
 
 
 def _safe_url(url: str) -> str:

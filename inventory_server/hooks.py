@@ -1,8 +1,14 @@
 """Extension points other packages plug into, named as ``"module:function"`` strings.
 
+BEFORE_COMMIT functions are called inside the report's transaction, each in a savepoint:
+``fn(db, host, ingested) -> bool`` (``ingested``: what the report changed and the host's sections
+as stored now); True means the work is done, False leaves it to the AFTER_INGEST side. A failure
+is logged and rolled back to the savepoint, never undoing the report.
+
 AFTER_INGEST functions are called after a report is committed:
-``fn(session_factory, host_id: int, changed: set[str])``; they commit their own work and their
-failures are logged, never undoing the accepted report.
+``fn(session_factory, host_id: int, changed: set[str], handled: set[str])`` (``handled``: the
+BEFORE_COMMIT functions that returned True); they commit their own work and their failures are
+logged, never undoing the accepted report.
 
 INVENTORY_GROUPS functions add Ansible groups: ``fn(session, host_ids: list[int]) ->
 dict[str, list[int]]`` (group name → host ids).
@@ -14,6 +20,9 @@ from functools import cache
 
 log = logging.getLogger(__name__)
 
+BEFORE_COMMIT: list[str] = [
+    "inventory_server.compliance.service:before_commit",
+]
 AFTER_INGEST: list[str] = [
     "inventory_server.compliance.service:after_ingest",
 ]
@@ -29,11 +38,26 @@ def resolve(spec: str):
     return getattr(importlib.import_module(module), name)
 
 
-def run_after_ingest(session_factory, host_id: int, changed: set[str]) -> None:
+def run_before_commit(db, host, ingested) -> set[str]:
+    """Call every BEFORE_COMMIT hook in a savepoint; return those that did their work."""
+    handled = set()
+    for spec in BEFORE_COMMIT:
+        try:
+            with db.begin_nested():
+                if resolve(spec)(db, host, ingested):
+                    handled.add(spec)
+        except Exception:
+            log.exception("before-commit hook %s failed for host %s", spec, host.id)
+    return handled
+
+
+def run_after_ingest(
+    session_factory, host_id: int, changed: set[str], handled: set[str] = frozenset()
+) -> None:
     """Call every AFTER_INGEST hook; log and continue on failure."""
     for spec in AFTER_INGEST:
         try:
-            resolve(spec)(session_factory, host_id, changed)
+            resolve(spec)(session_factory, host_id, changed, handled)
         except Exception:
             log.exception("after-ingest hook %s failed for host %s", spec, host_id)
 

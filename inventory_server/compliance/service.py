@@ -456,9 +456,7 @@ def _pg_copy_insert(
         # scratch table, whose creation costs PostgreSQL more than the rows themselves.
         types = [table.c[k].type.compile(dialect=conn.dialect) for k in keys]
         json = {i for i, t in enumerate(types) if t in ("JSON", "JSONB")}
-        arrays = ", ".join(
-            "%s::text[]" if i in json else f"%s::{t}[]" for i, t in enumerate(types)
-        )
+        arrays = ", ".join("%s::text[]" if i in json else f"%s::{t}[]" for i, t in enumerate(types))
         picks = ", ".join(f"u.c{i}::jsonb" if i in json else f"u.c{i}" for i in range(len(keys)))
         aliases = ", ".join(f"c{i}" for i in range(len(keys)))
         # Names and types from the table's metadata only; the values travel as parameters.
@@ -558,9 +556,7 @@ def _collect(
         old = existing.pop((r.pack_id, r.check_id), None)
         pack = pack_set.packs[r.pack_id]
         if old is not None and old[0] == r.status:
-            if old[2] != pack.version or (
-                old[1] is not _KEEP and old[1] != r.evidence
-            ):
+            if old[2] != pack.version or (old[1] is not _KEEP and old[1] != r.evidence):
                 writes.updates.append(
                     {
                         "host_id": host_id,
@@ -610,8 +606,12 @@ def evaluate_hosts(
     refresh_evidence: bool = True,
     *,
     new_hosts: bool = False,
+    given: tuple[dict, dict, _Units] | None = None,
 ) -> int:
     """Evaluate and store the results of these hosts (the caller commits); return changes.
+
+    ``given`` is (host facts as load_facts returns them, stored results as _existing returns
+    them, units) when the caller has them already.
 
     Results are written with a few bulk statements per batch; ``since`` moves only when the
     status changes, and each change is recorded in ``compliance_changes``. Without
@@ -621,10 +621,18 @@ def evaluate_hosts(
     """
     now = utcnow()
     when = now.timestamp()
-    units = _load_units(db)
-    host_facts = load_facts(
-        db, host_ids, pack_set.sections, pack_set.software_names, units, pack_set.engine.fact_paths
-    )
+    if given is not None:
+        host_facts, known, units = given
+    else:
+        units = _load_units(db)
+        host_facts = load_facts(
+            db,
+            host_ids,
+            pack_set.sections,
+            pack_set.software_names,
+            units,
+            pack_set.engine.fact_paths,
+        )
     stamp = _bind_time(db, now)
     ids = list(host_facts)
     # Without evidence to compare, a host whose every result keeps its status and pack version
@@ -632,7 +640,10 @@ def evaluate_hosts(
     # whole, and only a host that differs is taken apart result by result.
     brief = _existing_brief(db, ids) if not refresh_evidence else None
     # ``new_hosts``: the caller knows these hosts have no stored results yet.
-    existing = _existing(db, ids) if refresh_evidence and not new_hosts else {}
+    if given is not None:
+        existing = known
+    else:
+        existing = _existing(db, ids) if refresh_evidence and not new_hosts else {}
     writes = _Writes()
     changes = 0
     touched = []  # hosts with stored results: their rows get the new evaluation time below
@@ -799,12 +810,56 @@ def _settings() -> dict:
     return load_config()
 
 
-def after_ingest(session_factory: Callable[[], Session], host_id: int, changed: set[str]) -> None:
+def before_commit(db: Session, host: Host, ingested) -> bool:
+    """BEFORE_COMMIT hook: evaluate the host in the report's own transaction.
+
+    The sections are those the report left stored (no reading back), and the results are
+    committed with the report. Returns False, leaving the work to ``after_ingest``, when this
+    process has not recorded the packs in force within the last minute (recording them commits)
+    or the host is not active.
+    """
+    pack_set = packs_in_force(policy_dir(_settings()))
+    if host.status != "active" or not _synced_recently(db, pack_set):
+        return False
+    existing = _existing(db, [host.id])
+    if existing and not (ingested.changed & pack_set.sections):
+        return True
+    sections = {k: v for k, v in ingested.sections.items() if k in pack_set.sections}
+    names = pack_set.software_names
+    if "software" in sections and names != frozenset():
+        packages = _host_packages(db, [host.id], names).get(host.id, [])
+        sections["software"] = dict(sections["software"], packages=packages)
+    units = _load_units(db)
+    record = {
+        "id": host.id,
+        "hostname": host.hostname,
+        "fqdn": host.fqdn,
+        "role": host.role,
+        "platform": host.os_family,
+        "unit_code": units.code.get(host.unit_id),
+        "unit_path": units.unit_path(host.unit_id),
+    }
+    host_facts = {
+        host.id: (facts.build_facts(sections, record, pack_set.engine.fact_paths), host.unit_id)
+    }
+    evaluate_hosts(db, pack_set, [host.id], given=(host_facts, existing, units))
+    return True
+
+
+def after_ingest(
+    session_factory: Callable[[], Session],
+    host_id: int,
+    changed: set[str],
+    handled: set[str] = frozenset(),
+) -> None:
     """AFTER_INGEST hook: re-evaluate the host when a section the packs read changed.
 
-    When the packs in force differ from the recorded ones, every host is re-evaluated in the
-    background (a job row shows the progress).
+    Nothing to do when ``before_commit`` evaluated it already. When the packs in force differ
+    from the recorded ones, every host is re-evaluated in the background (a job row shows the
+    progress).
     """
+    if f"{__name__}:before_commit" in handled:
+        return
     pack_set = packs_in_force(policy_dir(_settings()))
     with session_factory() as db:
         packs_changed = _sync_packs_once(db, pack_set)
@@ -830,13 +885,22 @@ _SYNC_TTL = 60.0
 _synced: dict[tuple, float] = {}
 
 
+def _sync_key(db: Session, pack_set: PackSet) -> tuple:
+    return (str(db.get_bind().url), tuple(sorted((p, k.digest) for p, k in pack_set.packs.items())))
+
+
+def _synced_recently(db: Session, pack_set: PackSet) -> bool:
+    """True when this process recorded exactly these packs within the last minute."""
+    return time.monotonic() - _synced.get(_sync_key(db, pack_set), -_SYNC_TTL) < _SYNC_TTL
+
+
 def _sync_packs_once(db: Session, pack_set: PackSet) -> bool:
     """``sync_packs``, skipped when this process recorded the same packs in the last minute.
 
     Every report would otherwise read the pack records to find them unchanged; another process
     that records different packs is noticed within the minute.
     """
-    key = (str(db.get_bind().url), tuple(sorted((p, k.digest) for p, k in pack_set.packs.items())))
+    key = _sync_key(db, pack_set)
     now = time.monotonic()
     if now - _synced.get(key, -_SYNC_TTL) < _SYNC_TTL:
         return False

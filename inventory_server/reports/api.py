@@ -6,7 +6,6 @@ UPDATE of the host row (sent with its COMMIT on PostgreSQL). Any report that wri
 takes the host row lock and goes through :func:`inventory_server.reports.ingest.ingest`.
 """
 
-
 import msgspec
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
@@ -15,7 +14,7 @@ from agent.schema import SCHEMA_VERSION, Report, ReportResponse, encode
 from inventory_server.app import get_db, session_factory
 from inventory_server.body import read_body
 from inventory_server.errors import ApiError
-from inventory_server.hooks import run_after_ingest
+from inventory_server.hooks import run_after_ingest, run_before_commit
 from inventory_server.i18n import _
 from inventory_server.models import Host
 from inventory_server.reports.ingest import (
@@ -86,7 +85,9 @@ def post_report():
             .with_for_update(of=Host)
             .execution_options(populate_existing=True)
         )
-        need_full, changed = ingest(db, host=host, report=report)
+        done = ingest(db, host=host, report=report)
+        need_full, changed = done.need_full, done.changed
+        handled = run_before_commit(db, host, done) if changed else set()
         db.commit()
     except ReportInvalid as exc:
         db.rollback()
@@ -95,7 +96,7 @@ def post_report():
         db.rollback()
         raise
     if changed:
-        run_after_ingest(session_factory(), host.id, changed)
+        run_after_ingest(session_factory(), host.id, changed, handled)
     return _accepted(host.id, need_full)
 
 

@@ -187,17 +187,25 @@ _TOUCH = (
 _TOUCH_FULL = _TOUCH.replace("WHERE", ", last_full_at = %(now)s WHERE").replace(" ,", ",")
 
 
-def ingest(db: Session, *, host: Host, report: Report) -> tuple[list[str], set[str]]:
-    """Store ``report`` for ``host``; return (sections needed in full, sections changed).
+class Ingested(NamedTuple):
+    """What ingesting a report did."""
 
-    The caller commits.
-    """
+    need_full: list[str]
+    """Sections the server needs in full (its stored digest differs from the report's)."""
+    changed: set[str]
+    """Sections written."""
+    sections: dict[str, Any]
+    """The host's sections as stored after this report (plain JSON), by name."""
+
+
+def ingest(db: Session, *, host: Host, report: Report) -> Ingested:
+    """Store ``report`` for ``host``. The caller commits."""
     validate(report)
     with db.no_autoflush:  # the host row is written once, at commit, not after every statement
         return _ingest(db, host, report)
 
 
-def _ingest(db: Session, host: Host, report: Report) -> tuple[list[str], set[str]]:
+def _ingest(db: Session, host: Host, report: Report) -> Ingested:
     now = utcnow()
     stored = {
         row.section: row
@@ -206,6 +214,7 @@ def _ingest(db: Session, host: Host, report: Report) -> tuple[list[str], set[str
     failed = {e.section for e in report.errors}
     need_full: list[str] = []
     changed: set[str] = set()
+    sections = {name: row.data for name, row in stored.items()}
     for name in SECTIONS:
         value = getattr(report, name)
         digest = report.digests.get(name)
@@ -228,6 +237,7 @@ def _ingest(db: Session, host: Host, report: Report) -> tuple[list[str], set[str
             if name == "security":
                 _posture_events(db, host, row.data, data, now)
             row.digest, row.data, row.updated_at = digest, data, now
+        sections[name] = data
         changed.add(name)
     _identity(db, host, report, now)
     host.last_seen = now
@@ -235,7 +245,7 @@ def _ingest(db: Session, host: Host, report: Report) -> tuple[list[str], set[str
     host.agent_version = report.agent.version
     if report.kind == "full":
         host.last_full_at = now
-    return need_full, changed
+    return Ingested(need_full, changed, sections)
 
 
 def _digest(value) -> str:

@@ -1,5 +1,6 @@
 """Compliance in the server: evaluation on ingest, history, API, exports, jobs, inventory, CLI."""
 
+import functools
 import io
 import json
 import os
@@ -14,6 +15,7 @@ from sqlalchemy import delete, inspect, select
 
 from agent.report import digests
 from agent.schema import SCHEMA_VERSION, AgentInfo, EnrollRequest, Report, encode
+from inventory_server import hooks
 from inventory_server.compliance import facts, service
 from inventory_server.db import make_engine, make_sessionmaker
 from inventory_server.migrate import downgrade, upgrade
@@ -451,3 +453,44 @@ def test_reevaluation_without_evidence_refresh_keeps_unchanged_rows(client, seed
     engine.dispose()
     refreshed = results(db_url, host_id)
     assert refreshed[(WS, "av_healthy")].evidence[0]["actual"] == 5.0
+
+
+@pytest.mark.usefixtures("jobs_joined")
+def test_in_transaction_evaluation_equals_the_after_commit_one(client, seed, db_url, monkeypatch):
+    """Evaluated in the report's transaction (packs recorded) or after it (first report of the
+    process, or the hook failing), a host gets the same results and evidence."""
+    service._synced.clear()
+    # Hooks are resolved by name once per process: give this test its own resolution cache.
+    monkeypatch.setattr(hooks, "resolve", functools.cache(hooks.resolve.__wrapped__))
+    calls = []
+    real = service.before_commit
+    monkeypatch.setattr(service, "before_commit", lambda *a: calls.append(real(*a)) or calls[-1])
+    reports = [fixture_report(patch=STALE_AV) for _ in range(3)]
+    hosts = []
+    for i, report in enumerate(reports):
+        report.host.hostname = f"pc-{i}"
+        report.host.machine_id = f"{i:032x}"
+        hosts.append(enroll(client, seed.secret, report))
+    send(client, hosts[0][1], reports[0])  # packs not yet recorded by this process: after commit
+    wait_jobs_idle(client, seed.admin_token)  # recording them re-evaluates the enrolled hosts
+    send(client, hosts[1][1], reports[1])  # in the report's transaction
+    assert calls == [False, True]
+
+    def broken(*args):
+        raise RuntimeError("evaluation failed")
+
+    monkeypatch.setattr(service, "before_commit", broken)
+    hooks.resolve.cache_clear()
+    send(client, hosts[2][1], reports[2])  # rolled back to the savepoint, evaluated after commit
+
+    def summary(host_id):
+        return {
+            k: (r.status, r.severity, r.pack_version, r.evidence)
+            for k, r in results(db_url, host_id).items()
+        }
+
+    first = summary(hosts[0][0])
+    assert first, "no results stored"
+    assert any(status == "fail" for status, *_ in first.values())
+    assert summary(hosts[1][0]) == first
+    assert summary(hosts[2][0]) == first
