@@ -544,6 +544,9 @@ def _ensure(db: Session, model, column, stmt_any, cached: dict, rows: dict[str, 
         new = [rows[k] for k in missing]
         if dialect == "postgresql":
             with db.get_bind().connect() as own:
+                # Not waiting for this commit to reach the disk is safe: the report that uses
+                # these rows commits later in the same write-ahead log, which takes them along.
+                own.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 _pg_insert_new(own, model.__table__, column.key, new)
                 own.commit()
         else:
