@@ -358,7 +358,8 @@ def host_compliance(db: Session, *, host_id: int) -> dict[str, Any] | None:
 def _host_groups(db: Session, *, scope: str | None, unit: OrgUnit | None, cutoff: dt.datetime):
     """Count the active hosts in scope per unit, OS, role, antivirus state and staleness.
 
-    One GROUP BY in the database: a few hundred rows for a province instead of a row per host.
+    One GROUP BY in the database: about 1,700 rows for a province of 20,000 hosts instead of a
+    row per host.
     """
     base = host_query(db, scope=scope, unit=unit.code if unit else None)
     # Each section's state is computed before the join, so the join carries a word, not JSON.
