@@ -78,11 +78,15 @@ def post_report():
             touch_unchanged(db.connection(), found, report)
             db.commit()
             return _accepted(found.id, [])
-        # Serialise concurrent reports of one host: lock its row for the transaction.
+        # Serialise concurrent reports of one host: lock its row for the transaction. FOR NO KEY
+        # UPDATE, not FOR UPDATE: rows inserted elsewhere that refer to the host (compliance
+        # results written after another report's commit) check their foreign key with FOR KEY
+        # SHARE, which this lock lets through; FOR UPDATE would make them wait for this report
+        # while it may wait for them, a deadlock.
         host = db.scalar(
             select(Host)
             .where(Host.id == found.id)
-            .with_for_update(of=Host)
+            .with_for_update(of=Host, key_share=True)
             .execution_options(populate_existing=True)
         )
         done = ingest(db, host=host, report=report)
