@@ -102,3 +102,31 @@ def make_engine(url: str, echo: bool = False, pre_ping: bool = True) -> Engine:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory used by requests and services."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def pg_unnest_insert(conn, table, rows: list[dict[str, Any]], conflict: str = "") -> None:
+    """Insert ``rows`` on PostgreSQL with one ``INSERT ... SELECT FROM unnest(arrays)``.
+
+    One array per column, so any number of rows is one statement (executemany sends one per
+    row). JSON columns travel as text arrays and are cast back. ``conflict`` is an optional
+    ``ON CONFLICT`` clause. Names and types come from the table's metadata only; the values
+    travel as parameters.
+    """
+    keys = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    types = [table.c[k].type.compile(dialect=conn.dialect) for k in keys]
+    as_text = [t in ("JSON", "JSONB") for t in types]
+    arrays = ", ".join(
+        "%s::text[]" if text else f"%s::{t}[]" for t, text in zip(types, as_text, strict=True)
+    )
+    picks = ", ".join(
+        f"u.c{i}::{t}" if text else f"u.c{i}"
+        for i, (t, text) in enumerate(zip(types, as_text, strict=True))
+    )
+    aliases = ", ".join(f"c{i}" for i in range(len(keys)))
+    names = ", ".join(quote(k) for k in keys)
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({names}) "  # noqa: S608
+        f"SELECT {picks} FROM unnest({arrays}) AS u({aliases}) {conflict}"
+    )
+    conn.exec_driver_sql(sql, tuple([row[k] for row in rows] for k in keys))

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from inventory_server.compliance import evaluator, facts, loader
 from inventory_server.compliance.i18n import _
-from inventory_server.db import utcnow
+from inventory_server.db import pg_unnest_insert, utcnow
 from inventory_server.models import (
     ComplianceChange,
     ComplianceJob,
@@ -433,41 +433,30 @@ def _executemany(db: Session, stmt, rows: list[dict[str, Any]]) -> None:
 def _pg_copy_insert(
     db: Session, table, rows: list[dict[str, Any]], upsert: Sequence[str] = ()
 ) -> None:
-    """Insert rows on PostgreSQL through COPY into a scratch table, then one INSERT ... SELECT.
+    """Insert rows on PostgreSQL: arrays to unnest when few, else COPY into a scratch table.
 
-    psycopg formats COPY rows in C, where executemany binds every row in Python. With
+    Both send the values without binding every row in Python as executemany does. With
     ``upsert``, a row whose result key exists updates those columns instead.
     """
     if not rows:
         return
     conn = db.connection()
     quote = conn.dialect.identifier_preparer.quote
+    conflict = ""
+    if upsert:
+        sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in upsert)
+        conflict = f"ON CONFLICT ({', '.join(_RESULT_KEY)}) DO UPDATE SET {sets}"
+    if len(rows) <= _UNNEST_ROWS:
+        # Few rows (one host's results): no scratch table, whose creation costs PostgreSQL more
+        # than the rows themselves.
+        pg_unnest_insert(conn, table, rows, conflict)
+        return
     keys = list(rows[0])
     columns = ", ".join(quote(k) for k in keys)
     name, scratch = quote(table.name), quote(f"scratch_{table.name}")
     # Only names from the table's metadata go into the statements; the values travel by COPY.
-    sql = f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {scratch}"  # noqa: S608
-    if upsert:
-        sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in upsert)
-        sql += f" ON CONFLICT ({', '.join(_RESULT_KEY)}) DO UPDATE SET {sets}"
-    raw = conn.connection.driver_connection
-    if len(rows) <= _UNNEST_ROWS:
-        # Few rows (one host's results): one INSERT ... SELECT FROM unnest(arrays), without the
-        # scratch table, whose creation costs PostgreSQL more than the rows themselves.
-        types = [table.c[k].type.compile(dialect=conn.dialect) for k in keys]
-        json = {i for i, t in enumerate(types) if t in ("JSON", "JSONB")}
-        arrays = ", ".join("%s::text[]" if i in json else f"%s::{t}[]" for i, t in enumerate(types))
-        picks = ", ".join(f"u.c{i}::jsonb" if i in json else f"u.c{i}" for i in range(len(keys)))
-        aliases = ", ".join(f"c{i}" for i in range(len(keys)))
-        # Names and types from the table's metadata only; the values travel as parameters.
-        sql = sql.replace(
-            f"SELECT {columns} FROM {scratch}",  # noqa: S608
-            f"SELECT {picks} FROM unnest({arrays}) AS u({aliases})",  # noqa: S608
-        )
-        with raw.cursor() as cur:
-            cur.execute(sql, [[row[k] for row in rows] for k in keys])
-        return
-    with raw.cursor() as cur:
+    sql = f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {scratch} {conflict}"  # noqa: S608
+    with conn.connection.driver_connection.cursor() as cur:
         cur.execute(
             f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS "  # noqa: S608
             f"SELECT {columns} FROM {name} WITH NO DATA"

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from agent.schema import SECTIONS, Hardware, Network, OSInfo, Report, Software
-from inventory_server.db import utcnow
+from inventory_server.db import pg_unnest_insert, utcnow
 from inventory_server.models import (
     AgentCredential,
     HardwareComponent,
@@ -529,7 +529,8 @@ def _ensure(db: Session, model, column, stmt_any, cached: dict, rows: dict[str, 
     committed at once in their own short transaction (in sorted order, so that two reports adding
     the same rows lock them in the same order), so a report adding an entry does not hold others
     back until it commits, and the ids can be cached; an entry left unused by a failed report is
-    harmless. On SQLite they join the report's transaction and are cached only after it.
+    harmless. On SQLite they join the report's transaction, so only ids found committed are
+    cached (new ones are, once a later report finds them).
     """
     ids = {k: cached[k] for k in rows if k in cached}
     todo = [k for k in rows if k not in ids]
@@ -538,7 +539,6 @@ def _ensure(db: Session, model, column, stmt_any, cached: dict, rows: dict[str, 
     found = _lookup(db, column, stmt_any, todo)
     ids.update(found)
     missing = sorted(k for k in todo if k not in found)
-    created: dict[str, int] = {}
     if missing:
         dialect = db.get_bind().dialect.name
         new = [rows[k] for k in missing]
@@ -547,7 +547,8 @@ def _ensure(db: Session, model, column, stmt_any, cached: dict, rows: dict[str, 
                 # Not waiting for this commit to reach the disk is safe: the report that uses
                 # these rows commits later in the same write-ahead log, which takes them along.
                 own.exec_driver_sql("SET LOCAL synchronous_commit = off")
-                _pg_insert_new(own, model.__table__, column.key, new)
+                quoted = own.dialect.identifier_preparer.quote(column.key)
+                pg_unnest_insert(own, model.__table__, new, f"ON CONFLICT ({quoted}) DO NOTHING")
                 own.commit()
         else:
             ins = sqlite.insert(model).on_conflict_do_nothing(index_elements=[column.key])
@@ -558,30 +559,8 @@ def _ensure(db: Session, model, column, stmt_any, cached: dict, rows: dict[str, 
         ids.update(created)
         if dialect == "postgresql":
             found.update(created)  # committed already
-    _remember(db, cached, found)
-    return ids
-
-
-def _pg_insert_new(conn: Connection, table, key: str, rows: list[dict]) -> None:
-    """INSERT ... SELECT FROM unnest(one array per column) ON CONFLICT (key) DO NOTHING.
-
-    One statement for any number of rows, where executemany sends one per row.
-    """
-    columns = list(rows[0])
-    quote = conn.dialect.identifier_preparer.quote
-    types = [table.c[c].type.compile(dialect=conn.dialect) for c in columns]
-    names = ", ".join(quote(c) for c in columns)
-    arrays = ", ".join(f"%s::{t}[]" for t in types)
-    # Names and types from the table's metadata only; the values travel as parameters.
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({names}) SELECT * FROM unnest({arrays}) "  # noqa: S608
-        f"ON CONFLICT ({quote(key)}) DO NOTHING"
-    )
-    conn.exec_driver_sql(sql, tuple([r[c] for r in rows] for c in columns))
-
-
-def _remember(db: Session, cached: dict, found: dict) -> None:
     _cache(db).remember(cached, found)
+    return ids
 
 
 def _title_ids(db: Session, packages: dict[str, Any]) -> dict[str, int]:
