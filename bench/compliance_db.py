@@ -33,10 +33,12 @@ from inventory_server.models import (  # noqa: E402
     ComplianceResult,
     Host,
     HostSection,
+    HostSoftware,
     OrgUnit,
-    SoftwareInstall,
+    SoftwarePackage,
     SoftwareTitle,
 )
+from inventory_server.models.software import package_key  # noqa: E402
 
 TARGET = 5000.0
 FIXTURES = ROOT / "tests" / "fixtures" / "compliance"
@@ -72,8 +74,22 @@ def populate(sessions, n: int, rng: random.Random) -> None:
             ],
         )
         title_ids = dict(db.execute(select(SoftwareTitle.name_key, SoftwareTitle.id)).all())
+        # One package version (1.0, amd64, deb) per title.
+        db.execute(
+            insert(SoftwarePackage),
+            [
+                {
+                    "key": package_key(t, "1.0", "amd64", "deb", None, None, None),
+                    "title_id": t,
+                    "version": "1.0",
+                    "arch": "amd64",
+                    "source": "deb",
+                }
+                for t in title_ids.values()
+            ],
+        )
+        pool = list(db.scalars(select(SoftwarePackage.id)))
         db.commit()
-        pool = list(title_ids.values())
         for start in range(0, n, 1000):
             count = min(1000, n - start)
             hosts = []
@@ -118,20 +134,17 @@ def populate(sessions, n: int, rng: random.Random) -> None:
                             "updated_at": now,
                         }
                     )
-                chosen = rng.sample(pool, 120)
-                installs.extend(
+                chosen = sorted(rng.sample(pool, 120))
+                installs.append(
                     {
                         "host_id": host_id,
-                        "title_id": t,
-                        "version": "1.0",
-                        "arch": "amd64",
-                        "source": "deb",
-                        "first_seen": now,
+                        "package_ids": chosen,
+                        "install_dates": [None] * len(chosen),
+                        "updated_at": now,
                     }
-                    for t in chosen
                 )
             db.execute(insert(HostSection), sections)
-            db.execute(insert(SoftwareInstall), installs)
+            db.execute(insert(HostSoftware), installs)
             db.commit()
 
 
