@@ -49,3 +49,20 @@ def test_query_benchmark_prints_p95_ratios(pg_template):
     assert len(lines) == 10  # 8 through the API, 2 reference SQL
     assert "FAILED" not in out
     assert re.search(r"^worst p95: [0-9.]+ ms; ratio worst p95/ceiling", out, re.M)
+
+
+def test_compliance_db_benchmark_stores_hosts_and_prints_ratios(sqlite_url):
+    """bench/compliance_db.py builds its hosts with the current schema and re-evaluates them."""
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "bench", "compliance_db.py"), "--hosts", "40",
+         "--url", sqlite_url],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert re.search(r"^stored 40 hosts", proc.stdout, re.M)
+    assert re.search(r"ratio second run \(re-evaluate, results stored\): [0-9,]+ / 5,000",
+                     proc.stdout)
+    assert re.search(r"^results stored: 1120 ", proc.stdout, re.M)
