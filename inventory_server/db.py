@@ -108,9 +108,10 @@ def pg_unnest_insert(conn, table, rows: list[dict[str, Any]], conflict: str = ""
     """Insert ``rows`` on PostgreSQL with one ``INSERT ... SELECT FROM unnest(arrays)``.
 
     One array per column, so any number of rows is one statement (executemany sends one per
-    row). JSON columns travel as text arrays and are cast back. ``conflict`` is an optional
-    ``ON CONFLICT`` clause. Names and types come from the table's metadata only; the values
-    travel as parameters.
+    row). Each array travels as one array literal (see ``pg_array_literal``) that PostgreSQL
+    parses, instead of as a list the driver adapts element by element. JSON columns are given
+    as text and cast back. ``conflict`` is an optional ``ON CONFLICT`` clause. Names and types
+    come from the table's metadata only; the values travel as parameters.
     """
     keys = list(rows[0])
     quote = conn.dialect.identifier_preparer.quote
@@ -129,4 +130,30 @@ def pg_unnest_insert(conn, table, rows: list[dict[str, Any]], conflict: str = ""
         f"INSERT INTO {quote(table.name)} ({names}) "  # noqa: S608
         f"SELECT {picks} FROM unnest({arrays}) AS u({aliases}) {conflict}"
     )
-    conn.exec_driver_sql(sql, tuple([row[k] for row in rows] for k in keys))
+    conn.exec_driver_sql(sql, tuple(pg_array_literal([row[k] for row in rows]) for k in keys))
+
+
+def pg_array_literal(values: list) -> str:
+    """Return a PostgreSQL array literal of ``values`` (text, numbers, booleans, datetimes).
+
+    None is NULL; every other element is double-quoted with ``\\`` and ``"`` escaped, so any
+    text is taken literally. Datetimes are written as ``str()`` gives them (ISO 8601, with the
+    offset when aware).
+    """
+    out = []
+    add = out.append
+    for v in values:
+        if v is None:
+            add("NULL")
+        elif v is True or v is False:
+            add("t" if v else "f")
+        elif isinstance(v, int):
+            add(str(v))
+        else:
+            text = v if isinstance(v, str) else str(v)
+            if "\\" in text:
+                text = text.replace("\\", "\\\\")
+            if '"' in text:
+                text = text.replace('"', '\\"')
+            add('"' + text + '"')
+    return "{" + ",".join(out) + "}"

@@ -23,7 +23,7 @@ import msgspec
 from sqlalchemy import Text, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from inventory_server.compliance import evaluator, facts, loader
 from inventory_server.compliance.i18n import _
@@ -205,6 +205,58 @@ def _load_units(db: Session) -> _Units:
     return _Units(code, path, dict(overrides))
 
 
+_unit, _ancestor = aliased(OrgUnit), aliased(OrgUnit)
+_UNIT_CHAIN = (
+    select(_ancestor.id, _ancestor.code, _ancestor.path, PolicyParam.pack_id, PolicyParam.params)
+    .select_from(_unit)
+    .join(_ancestor, _unit.path.startswith(_ancestor.path))
+    .outerjoin(PolicyParam, PolicyParam.unit_id == _ancestor.id)
+    .where(_unit.id == bindparam("unit_id"))
+)
+
+
+def _load_unit_chain(db: Session, unit_id: int | None) -> _Units:
+    """Return the part of the org tree one host's evaluation reads: its unit and ancestors."""
+    code: dict[int, str] = {}
+    path: dict[int, str] = {}
+    overrides: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    if unit_id is None:
+        return _Units(code, path, {})
+    for uid, ucode, upath, pack_id, params in db.connection().execute(
+        _UNIT_CHAIN, {"unit_id": unit_id}
+    ):
+        code[uid], path[uid] = ucode, upath
+        if pack_id is not None:
+            overrides[ucode][pack_id] = params
+    return _Units(code, path, dict(overrides))
+
+
+_NAME_KEYS: dict[str, str] = {}
+"""Package name as reported → title name key (the same few thousand names come again)."""
+
+
+def _reported_packages(
+    stored: dict[tuple, tuple[int, Any]], names: frozenset[str] | None
+) -> list[dict[str, Any]]:
+    """Return the packages a report stored as ``_host_packages`` reads them back (by id)."""
+    out = []
+    keys = _NAME_KEYS
+    if len(keys) > 200_000:
+        keys.clear()
+    for pid, p in stored.values():
+        key = keys.get(p.name)
+        if key is None:
+            key = keys[p.name] = facts.name_key(p.name)[:512]
+        if names is None or key in names:
+            out.append((pid, {"name": key, "version": (p.version or "")[:256] or None}))
+    out.sort(key=_by_id)
+    return [item for _pid, item in out]
+
+
+def _by_id(pair: tuple) -> int:
+    return pair[0]
+
+
 def load_facts(
     db: Session,
     host_ids: Sequence[int],
@@ -354,8 +406,9 @@ def _existing(
         ComplianceResult.pack_version,
         _as_text(ComplianceResult.evidence),
     ]
+    conn = db.connection()  # Core rows: no ORM processing of plain columns
     for chunk in _chunks(list(host_ids)):
-        for row in db.execute(select(*columns).where(ComplianceResult.host_id.in_(chunk))):
+        for row in conn.execute(select(*columns).where(ComplianceResult.host_id.in_(chunk))):
             out[row[0]][(row[1], row[2])] = (row[3], _decode(row[5]), row[4])
     return out
 
@@ -816,9 +869,13 @@ def before_commit(db: Session, host: Host, ingested) -> bool:
     sections = {k: v for k, v in ingested.sections.items() if k in pack_set.sections}
     names = pack_set.software_names
     if "software" in sections and names != frozenset():
-        packages = _host_packages(db, [host.id], names).get(host.id, [])
+        stored = getattr(ingested, "packages", None)
+        if stored is not None:  # the report stored them: no reading back
+            packages = _reported_packages(stored, names)
+        else:
+            packages = _host_packages(db, [host.id], names).get(host.id, [])
         sections["software"] = dict(sections["software"], packages=packages)
-    units = _load_units(db)
+    units = _load_unit_chain(db, host.unit_id)
     record = {
         "id": host.id,
         "hostname": host.hostname,

@@ -196,6 +196,9 @@ class Ingested(NamedTuple):
     """Sections written."""
     sections: dict[str, Any]
     """The host's sections as stored after this report (plain JSON), by name."""
+    packages: dict[tuple, tuple[int, Any]] | None = None
+    """When the report wrote the software section: identity (title id, source, arch) →
+    (package id, reported package) of every package stored."""
 
 
 def ingest(db: Session, *, host: Host, report: Report) -> Ingested:
@@ -215,6 +218,7 @@ def _ingest(db: Session, host: Host, report: Report) -> Ingested:
     need_full: list[str] = []
     changed: set[str] = set()
     sections = {name: row.data for name, row in stored.items()}
+    packages = None
     for name in SECTIONS:
         value = getattr(report, name)
         digest = report.digests.get(name)
@@ -228,7 +232,10 @@ def _ingest(db: Session, host: Host, report: Report) -> Ingested:
         if row is not None and digest and row.digest == digest:
             continue
         digest = digest or _digest(value)
-        data = APPLY[name](db, host, value, first=row is None, now=now)
+        if name == "software":
+            data, packages = _store_software(db, host, value, first=row is None, now=now)
+        else:
+            data = APPLY[name](db, host, value, first=row is None, now=now)
         if row is None:
             db.add(
                 HostSection(host_id=host.id, section=name, digest=digest, data=data, updated_at=now)
@@ -245,7 +252,7 @@ def _ingest(db: Session, host: Host, report: Report) -> Ingested:
     host.agent_version = report.agent.version
     if report.kind == "full":
         host.last_full_at = now
-    return Ingested(need_full, changed, sections)
+    return Ingested(need_full, changed, sections, packages)
 
 
 def _digest(value) -> str:
@@ -382,7 +389,8 @@ def _apply_hardware(db: Session, host: Host, hw: Hardware, *, first: bool, now) 
         ]
     )
     new = _hw_rows(host.id, hw)
-    conn.execute(delete(hc).where(hc.host_id == host.id))
+    if not first:  # rows are written and removed with their section: none without it
+        conn.execute(delete(hc).where(hc.host_id == host.id))
     if new:
         conn.execute(insert(hc.__table__), new)
     if not first:
@@ -433,8 +441,9 @@ def _apply_hardware(db: Session, host: Host, hw: Hardware, *, first: bool, now) 
 
 def _apply_network(db: Session, host: Host, net: Network, *, first: bool, now) -> dict:
     conn = db.connection()
-    conn.execute(delete(NetworkInterface).where(NetworkInterface.host_id == host.id))
-    conn.execute(delete(HostAddress).where(HostAddress.host_id == host.id))
+    if not first:  # rows are written and removed with their section: none without it
+        conn.execute(delete(NetworkInterface).where(NetworkInterface.host_id == host.id))
+        conn.execute(delete(HostAddress).where(HostAddress.host_id == host.id))
     ifaces, addrs = [], []
     for i in net.interfaces:
         ifaces.append(
@@ -631,49 +640,120 @@ def _resolve(db: Session, missed: dict[tuple, Any]) -> dict[tuple, tuple[int, tu
 
 
 def _apply_software(db: Session, host: Host, sw: Software, *, first: bool, now) -> dict:
-    reported = _cache(db).reported
-    raws = [
-        (p.name, p.version, p.arch, p.source, p.section, p.origin, p.scope) for p in sw.packages
-    ]
-    missed = {raw: p for raw, p in zip(raws, sw.packages, strict=True) if raw not in reported}
-    resolved = _resolve(db, missed) if missed else {}
-    chosen: dict[tuple, tuple[int, Any]] = {}  # identity → (package id, package): first wins
-    for raw, p in zip(raws, sw.packages, strict=True):
-        pid, ident = resolved.get(raw) or reported[raw]
-        if ident not in chosen:
-            chosen[ident] = (pid, p)
-    pairs = []
-    for pid, p in chosen.values():
-        when = p.install_date
-        if when is not None:
-            when = int((when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp())
-        pairs.append((pid, when))
-    pairs.sort(key=_first)
+    return _store_software(db, host, sw, first=first, now=now)[0]
+
+
+def _store_software(db: Session, host: Host, sw: Software, *, first: bool, now) -> tuple:
+    """Store the host's packages; return the section's data and the packages stored."""
+    chosen = _choose(db, sw.packages)
+    pairs = sorted(
+        [
+            (
+                pid,
+                None
+                if (w := p.install_date) is None
+                else int(w.timestamp())
+                if w.tzinfo
+                else _epoch(w),
+            )
+            for pid, p in chosen.values()
+        ]
+    )
     ids = [pid for pid, _when in pairs]
     dates = [when for _pid, when in pairs]
     conn = db.connection()
-    old = conn.execute(
-        select(HostSoftware.package_ids).where(HostSoftware.host_id == host.id)
-    ).first()
-    if old is None:
-        conn.execute(
-            insert(HostSoftware.__table__),
-            {"host_id": host.id, "package_ids": ids, "install_dates": dates, "updated_at": now},
+    pg = conn.dialect.name == "postgresql"
+    old = None
+    if not first:
+        old = conn.execute(
+            select(HostSoftware.package_ids).where(HostSoftware.host_id == host.id)
+        ).first()
+    # With no software section stored there are no rows (they are written and removed with their
+    # section): no read first. An upsert all the same, in case a row was left without it.
+    if pg:
+        # Arrays as their text form, cast by the database: binding 1,000-3,000 integers one by
+        # one costs the driver more than the whole INSERT costs PostgreSQL.
+        conn.exec_driver_sql(
+            _PG_UPSERT_SOFTWARE,
+            {
+                "host_id": host.id,
+                "package_ids": _pg_array(ids),
+                "install_dates": _pg_array(dates),
+                "updated_at": now,
+            },
         )
     else:
-        conn.execute(
-            update(HostSoftware.__table__)
-            .where(HostSoftware.host_id == host.id)
-            .values(package_ids=ids, install_dates=dates, updated_at=now)
-        )
-        if not first:
-            _software_events(db, host, old.package_ids or [], chosen, now)
+        values = {"package_ids": ids, "install_dates": dates, "updated_at": now}
+        stmt = sqlite.insert(HostSoftware.__table__).values(host_id=host.id, **values)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["host_id"], set_=values))
+    if old is not None:
+        _software_events(db, host, old.package_ids or [], chosen, now)
     host.software_count = len(chosen)
-    return {"count": len(chosen), "licenses": [_builtins(x) for x in sw.licenses]}
+    return {"count": len(chosen), "licenses": [_builtins(x) for x in sw.licenses]}, chosen
 
 
-def _first(pair: tuple):
-    return pair[0]
+def _choose(db: Session, packages: list) -> dict[tuple, tuple[int, Any]]:
+    """Return identity (title id, source, arch) → (package id, package), the first reported wins.
+
+    One pass over the report, the packages in this process's cache taken at once (nearly all,
+    once the catalogue is warm); the few others are looked up or created after it.
+    """
+    get = _cache(db).reported.get
+    chosen: dict[tuple, tuple[int, Any]] = {}
+    missed: dict[tuple, Any] = {}
+    for p in packages:
+        raw = (p.name, p.version, p.arch, p.source, p.section, p.origin, p.scope)
+        hit = get(raw)
+        if hit is None:
+            if raw not in missed:
+                missed[raw] = p
+        elif hit[1] not in chosen:
+            chosen[hit[1]] = (hit[0], p)
+    if not missed:
+        return chosen
+    resolved = _resolve(db, missed)
+    late = {}
+    for raw, p in missed.items():  # in report order
+        pid, ident = resolved[raw]
+        if ident in chosen:
+            # A package reported earlier may have the same identity as one found in the cache:
+            # the first in report order wins, so go over the report again (rare).
+            return _choose_in_order(db, packages, resolved, get)
+        if ident not in late:
+            late[ident] = (pid, p)
+    chosen.update(late)
+    return chosen
+
+
+def _choose_in_order(
+    db: Session, packages: list, resolved: dict, get
+) -> dict[tuple, tuple[int, Any]]:
+    chosen: dict[tuple, tuple[int, Any]] = {}
+    for p in packages:
+        raw = (p.name, p.version, p.arch, p.source, p.section, p.origin, p.scope)
+        pid, ident = resolved.get(raw) or get(raw) or _resolve(db, {raw: p})[raw]
+        if ident not in chosen:
+            chosen[ident] = (pid, p)
+    return chosen
+
+
+def _epoch(when) -> int | None:
+    if when is None:
+        return None
+    return int((when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp())
+
+
+def _pg_array(values: list) -> str:
+    """Return a PostgreSQL array literal of integers (None as NULL)."""
+    return "{" + ",".join(["NULL" if v is None else str(v) for v in values]) + "}"
+
+
+_PG_UPSERT_SOFTWARE = (
+    "INSERT INTO host_software (host_id, package_ids, install_dates, updated_at) "
+    "VALUES (%(host_id)s, %(package_ids)s::integer[], %(install_dates)s::bigint[], "
+    "%(updated_at)s) ON CONFLICT (host_id) DO UPDATE SET package_ids = excluded.package_ids, "
+    "install_dates = excluded.install_dates, updated_at = excluded.updated_at"
+)
 
 
 def _software_events(db, host, old_ids: list[int], chosen: dict, now) -> None:
