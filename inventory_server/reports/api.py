@@ -22,6 +22,7 @@ from inventory_server.reports.ingest import (
     ReportInvalid,
     find_host,
     ingest,
+    touch_if_unchanged,
     touch_unchanged,
     unchanged,
 )
@@ -42,8 +43,7 @@ def _bench_endpoints(state) -> None:
 
 def authenticate_host() -> HostRow:
     """Return the host (id, identity, digests) whose token is in the header, or raise 401."""
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    token = _bearer()
     row = find_host(get_db().connection(), token) if token else None
     if row is None:
         raise ApiError(401, "unauthorized", _("A valid host token is required; enroll the agent"))
@@ -55,11 +55,34 @@ def _accepted(host_id: int, need_full: list[str]) -> Response:
     return Response(encode(body), status=200, mimetype="application/json")
 
 
+def _bearer() -> str:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else ""
+
+
 @bp.post("/reports")
 def post_report():
     """Accept a report; answer which sections the server needs in full."""
+    token = _bearer()
+    if not token:
+        authenticate_host()  # 401
+    try:
+        report = decode(read_body(), _decoder)
+    except ApiError:
+        authenticate_host()  # a bad token is told first, as before reading the body
+        raise
+    if report.schema_version <= SCHEMA_VERSION:
+        # The common case first: an unchanged report of a known host, in one statement.
+        try:
+            host_id = touch_if_unchanged(get_db().connection(), token, report)
+        except ReportInvalid as exc:
+            get_db().rollback()
+            authenticate_host()
+            raise ApiError(422, "invalid", str(exc), exc.field) from exc
+        if host_id is not None:
+            get_db().commit()  # committed with the UPDATE already: closes the session's side
+            return _accepted(host_id, [])
     found = authenticate_host()
-    report = decode(read_body(), _decoder)
     if report.schema_version > SCHEMA_VERSION:
         raise ApiError(
             422,

@@ -180,6 +180,68 @@ def touch_unchanged(conn: Connection, host: HostRow, report: Report) -> None:
         pg.commit()
 
 
+def touch_if_unchanged(conn: Connection, token: str, report: Report) -> int | None:
+    """Record the visit of an unchanged report in one statement; return the host id, or None.
+
+    PostgreSQL only, and only for reports without collection errors: the statement finds the
+    host by its token, checks the identity and the stored digests of every section as
+    :func:`unchanged` does, and updates the visit, sent with its COMMIT in one round trip (the
+    caller's commit then finds nothing to do). None means anything else (no such token, a
+    change, another database): the caller takes the general path, which authenticates again.
+    Raises ReportInvalid like :func:`ingest`.
+    """
+    if (
+        conn.dialect.name != "postgresql"
+        or report.errors
+        or not token.startswith(HOST_TOKEN_PREFIX)
+    ):
+        return None
+    validate(report)
+    if any(name not in report.digests for name in SECTIONS):
+        return None
+    ident = report.host
+    now = utcnow()
+    pg = conn.connection.driver_connection
+    with pg.pipeline():
+        pg.execute("SET LOCAL synchronous_commit TO OFF")
+        cur = pg.execute(
+            _TOUCH_KNOWN_FULL if report.kind == "full" else _TOUCH_KNOWN,
+            {
+                "now": now,
+                "v": report.agent.version,
+                "token_hash": token_hash(token),
+                "hostname": ident.hostname,
+                "fqdn": ident.fqdn or None,
+                "machine_id": ident.machine_id or None,
+                "dmi_uuid": ident.dmi_uuid or None,
+                "serial": ident.serial or None,
+                "role": ident.role or None,
+                "digests": ",".join(f"{name}:{report.digests[name]}" for name in _SORTED_SECTIONS),
+            },
+        )
+        pg.commit()
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
+_SORTED_SECTIONS = sorted(SECTIONS)
+_TOUCH_KNOWN = (
+    "UPDATE hosts SET last_seen = %(now)s, report_count = report_count + 1, "
+    "agent_version = %(v)s FROM agent_credentials c "
+    "WHERE c.token_hash = %(token_hash)s AND c.revoked_at IS NULL AND c.host_id = hosts.id "
+    "AND hosts.status = 'active' AND hosts.hostname = %(hostname)s "
+    "AND (%(fqdn)s::text IS NULL OR hosts.fqdn = %(fqdn)s) "
+    "AND (%(machine_id)s::text IS NULL OR hosts.machine_id = %(machine_id)s) "
+    "AND (%(dmi_uuid)s::text IS NULL OR hosts.dmi_uuid = %(dmi_uuid)s) "
+    "AND (%(serial)s::text IS NULL OR hosts.serial = %(serial)s) "
+    "AND (%(role)s::text IS NULL OR hosts.role = %(role)s) "
+    "AND (SELECT string_agg(s.section || ':' || s.digest, ',' ORDER BY s.section COLLATE \"C\") "
+    "FROM host_sections s WHERE s.host_id = hosts.id) = %(digests)s "
+    "RETURNING hosts.id"
+)
+_TOUCH_KNOWN_FULL = _TOUCH_KNOWN.replace(
+    "agent_version = %(v)s FROM", "agent_version = %(v)s, last_full_at = %(now)s FROM"
+)
 _TOUCH = (
     "UPDATE hosts SET last_seen = %(now)s, report_count = report_count + 1, "
     "agent_version = %(v)s WHERE id = %(id)s"

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import delete, inspect, select
 
 from agent.report import digests
-from agent.schema import SCHEMA_VERSION, AgentInfo, EnrollRequest, Report, encode
+from agent.schema import SCHEMA_VERSION, AgentInfo, EnrollRequest, Package, Report, encode
 from inventory_server import hooks
 from inventory_server.compliance import facts, service
 from inventory_server.db import make_engine, make_sessionmaker
@@ -470,6 +470,12 @@ def test_in_transaction_evaluation_equals_the_after_commit_one(client, seed, db_
     for i, report in enumerate(reports):
         report.host.hostname = f"pc-{i}"
         report.host.machine_id = f"{i:032x}"
+        # A package a pack reads, named with capitals and spaces: the in-transaction evaluation
+        # takes the packages the report stored, the after-commit one reads them back.
+        packages = report.software.packages
+        packages[:] = [p for p in packages if "unikey" not in p.name and "bamboo" not in p.name]
+        packages.append(Package(name="IBus-Unikey ", version="0.6.1-1.1", source="deb"))
+        report.digests = digests(report)
         hosts.append(enroll(client, seed.secret, report))
     send(client, hosts[0][1], reports[0])  # packs not yet recorded by this process: after commit
     wait_jobs_idle(client, seed.admin_token)  # recording them re-evaluates the enrolled hosts
@@ -492,5 +498,6 @@ def test_in_transaction_evaluation_equals_the_after_commit_one(client, seed, db_
     first = summary(hosts[0][0])
     assert first, "no results stored"
     assert any(status == "fail" for status, *_ in first.values())
+    assert first[("vn-open-standards", "vietnamese_input_method")][0] == "pass"
     assert summary(hosts[1][0]) == first
     assert summary(hosts[2][0]) == first

@@ -1,0 +1,286 @@
+"""The cheap paths of ingest agree with the general ones.
+
+The unchanged report recorded in one statement (PostgreSQL) decides exactly as ``unchanged``
+does; array literals bound for ``unnest`` come back as they were sent; the org-tree part read for
+one host's evaluation gives the parameters of the whole tree; packages are chosen in report order
+whichever of them the process had cached.
+"""
+
+import datetime as dt
+
+import msgspec
+import pytest
+from sqlalchemy import select, text, update
+
+from agent.report import digests, make_delta
+from agent.schema import CollectorError, Package
+from inventory_server.compliance import service
+from inventory_server.db import make_engine, make_sessionmaker, pg_array_literal
+from inventory_server.models import AgentCredential, Host, OrgUnit, PolicyParam, SoftwareInstall
+from inventory_server.reports import ingest
+from tests.conftest import _fresh_db, seed_database
+from tests.inventory_server.reports import body, make_report
+from tests.inventory_server.test_reports import enroll, post
+
+
+@pytest.fixture
+def pg_url(request, tmp_path):
+    """A fresh PostgreSQL database."""
+    return _fresh_db("postgres", request, tmp_path)
+
+
+def _sessions(url):
+    engine = make_engine(url)
+    return engine, make_sessionmaker(engine)
+
+
+ODD = [
+    "plain",
+    "",
+    "NULL",
+    "null",
+    'say "hi"',
+    "back\\slash",
+    "\\",
+    '\\"',
+    "{braces}",
+    "a,b",
+    " spaced ",
+    "tab\there",
+    "line\nbreak",
+    "Bộ gõ tiếng Việt",
+    "x" * 3000,
+]
+
+
+def test_array_literals_round_trip_through_postgresql(pg_url):
+    engine, _ = _sessions(pg_url)
+    when = dt.datetime(2026, 11, 22, 4, 30, 5, tzinfo=dt.UTC)
+    with engine.connect() as conn:
+        got = conn.exec_driver_sql("SELECT %s::text[]", (pg_array_literal([*ODD, None]),))
+        assert got.scalar() == [*ODD, None]
+        numbers = conn.exec_driver_sql(
+            "SELECT %s::bigint[], %s::boolean[], %s::timestamptz[]",
+            (
+                pg_array_literal([0, -1, 2**40, None]),
+                pg_array_literal([True, False, None]),
+                pg_array_literal([when, None]),
+            ),
+        ).one()
+    engine.dispose()
+    assert numbers == ([0, -1, 2**40, None], [True, False, None], [when, None])
+
+
+def test_array_literal_quotes_every_text_element():
+    assert pg_array_literal([]) == "{}"
+    assert pg_array_literal(["NULL", None, 'a"b\\c', 7, True]) == '{"NULL",NULL,"a\\"b\\\\c",7,t}'
+
+
+def _report_variants(full):
+    """(label, report) pairs around an unchanged delta of ``full``."""
+    base = make_delta(full, full.digests)
+    out = [("unchanged delta", base), ("unchanged full", full)]
+    for field, value in [
+        ("hostname", "pc-renamed"),
+        ("fqdn", "other.tinh.gov.vn"),
+        ("machine_id", "f" * 32),
+        ("dmi_uuid", "e" * 32),
+        ("serial", "OTHER-SERIAL"),
+        ("role", "server"),
+    ]:
+        out.append(
+            (
+                f"other {field}",
+                msgspec.structs.replace(
+                    base, host=msgspec.structs.replace(base.host, **{field: value})
+                ),
+            )
+        )
+    for field in ("fqdn", "machine_id", "dmi_uuid", "serial", "role"):
+        out.append(
+            (
+                f"no {field}",
+                msgspec.structs.replace(
+                    base, host=msgspec.structs.replace(base.host, **{field: None})
+                ),
+            )
+        )
+    changed = dict(full.digests, software="0" * 64)
+    out.append(("software digest differs", msgspec.structs.replace(base, digests=changed)))
+    failed = msgspec.structs.replace(
+        base,
+        errors=[
+            CollectorError(collector="software_deb", section="software", message="dpkg failed")
+        ],
+    )
+    out.append(("collection error", failed))
+    return out
+
+
+def test_one_statement_touch_decides_as_unchanged_does(pg_url, tmp_path):
+    from inventory_server.app import create_app
+
+    app = create_app(
+        {
+            "DATABASE_URL": pg_url,
+            "DATA_DIR": str(tmp_path / "data"),
+            "SECRET_KEY": "test-secret-key",
+            "TESTING": True,
+        }
+    )
+    client = app.test_client()
+    full = make_report(packages=12)
+    full.host.fqdn = "pc.tinh.gov.vn"
+    full.host.dmi_uuid = "d" * 32
+    full.digests = digests(full)
+    host_id, token = enroll(client, seed_database(pg_url).secret, full)
+    assert post(client, token, body(full)).status_code == 200
+    engine, sessions = _sessions(pg_url)
+    taken = 0
+    for label, report in _report_variants(full):
+        with sessions() as db:
+            found = ingest.find_host(db.connection(), token)
+            expected = ingest.unchanged(found, report) and not report.errors
+            before = db.get(Host, host_id).report_count
+        with sessions() as db:
+            got = ingest.touch_if_unchanged(db.connection(), token, report)
+            db.commit()
+        with sessions() as db:
+            after = db.get(Host, host_id).report_count
+        assert got == (host_id if expected else None), label
+        assert after == before + (1 if expected else 0), label
+        taken += expected
+    assert taken >= 3, "unchanged reports, and ones leaving out optional identity fields"
+    with sessions() as db:
+        assert ingest.touch_if_unchanged(db.connection(), token + "x", full) is None
+        assert ingest.touch_if_unchanged(db.connection(), "not-a-token", full) is None
+        db.execute(update(AgentCredential).values(revoked_at=dt.datetime.now(dt.UTC)))
+        db.commit()
+    with sessions() as db:
+        assert ingest.touch_if_unchanged(db.connection(), token, full) is None
+    app.extensions["kiemke"]["engine"].dispose()
+    engine.dispose()
+
+
+def test_one_statement_touch_is_postgresql_only(sqlite_url):
+    engine, sessions = _sessions(sqlite_url)
+    with sessions() as db:
+        report = make_report(packages=1)
+        assert ingest.touch_if_unchanged(db.connection(), "kmh_anything", report) is None
+    engine.dispose()
+
+
+def test_unchanged_report_with_a_bad_token_is_401_even_with_a_bad_body(client, seed):
+    _, token = enroll(client, seed.secret)
+    full = make_report(packages=3)
+    assert post(client, token, body(full)).status_code == 200
+    delta = body(make_delta(full, full.digests))
+    assert post(client, token + "x", delta).status_code == 401
+    assert post(client, token + "x", b"{not json").status_code == 401
+    assert post(client, token, b"{not json").status_code == 400
+    bad = client.post("/api/v1/reports", data=delta, content_type="application/json")
+    assert bad.status_code == 401
+
+
+def test_unit_chain_gives_the_parameters_of_the_whole_tree(db_url, seed):
+    engine, sessions = _sessions(db_url)
+    with sessions() as db:
+        units = db.scalars(select(OrgUnit).order_by(OrgUnit.path)).all()
+        deepest = max(units, key=lambda u: u.path.count("/"))
+        chain = [int(x) for x in deepest.path.strip("/").split("/")]
+        assert len(chain) >= 2, "the seed has nested units"
+        db.add(
+            PolicyParam(
+                unit_id=chain[0],
+                pack_id="vn-workstation-baseline",
+                params={"max_screen_lock_minutes": 10},
+            )
+        )
+        db.add(
+            PolicyParam(
+                unit_id=deepest.id,
+                pack_id="vn-workstation-baseline",
+                params={"max_screen_lock_minutes": 5},
+            )
+        )
+        others = [u for u in units if u.id not in chain]
+        if others:
+            db.add(PolicyParam(unit_id=others[0].id, pack_id="vn-open-standards", params={"x": 1}))
+        db.commit()
+        pack_set = service.packs_in_force()
+        whole = service._load_units(db)
+        for unit in units:
+            part = service._load_unit_chain(db, unit.id)
+            assert part.unit_path(unit.id) == whole.unit_path(unit.id), unit.code
+            assert service._params_for(pack_set, part, unit.id) == service._params_for(
+                pack_set, whole, unit.id
+            ), unit.code
+        part = service._load_unit_chain(db, deepest.id)
+        params = service._params_for(pack_set, part, deepest.id)
+        assert params["vn-workstation-baseline"]["max_screen_lock_minutes"] == 5
+        assert service._load_unit_chain(db, None).unit_path(None) == []
+    engine.dispose()
+
+
+def _versions(db_url, host_id):
+    engine, sessions = _sessions(db_url)
+    with sessions() as db:
+        rows = (
+            db.execute(select(SoftwareInstall.version).where(SoftwareInstall.host_id == host_id))
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    return sorted(rows, key=str)
+
+
+def test_first_reported_package_wins_whichever_is_cached(client, seed, db_url):
+    """Two packages of one identity (name, source, architecture): the first in the report is
+    kept, whether the process knew it already, knew the other, or knew neither."""
+    _, token_a = enroll(client, seed.secret)
+    warm = make_report(packages=2, extra_packages=[("dup-pkg", "2.0")])
+    assert post(client, token_a, body(warm)).status_code == 200  # caches dup-pkg 2.0
+    for order, kept in ((["1.0", "2.0"], "1.0"), (["2.0", "3.0"], "2.0"), (["4.0", "1.0"], "4.0")):
+        report = make_report(packages=2, extra_packages=[("dup-pkg", v) for v in order])
+        report.host = msgspec.structs.replace(
+            report.host, hostname=f"dup-{kept}", machine_id=f"{kept}".replace(".", "") * 16
+        )
+        host_id, token = enroll(client, seed.secret, report)
+        assert post(client, token, body(report)).status_code == 200
+        assert kept in _versions(db_url, host_id)
+        assert not set(order) - {kept} & set(_versions(db_url, host_id)), order
+
+
+def test_choose_survives_the_cache_being_emptied(client, seed, db_url, monkeypatch):
+    _, token = enroll(client, seed.secret)
+    report = make_report(packages=30)
+    report.software.packages.insert(0, Package(name="brand-new", version="1", source="deb"))
+    monkeypatch.setattr(ingest, "_CACHE_LIMIT", 5)  # every remember() empties the cache
+    assert post(client, token, body(report)).status_code == 200
+    again = make_report(packages=30, extra_packages=[("brand-new", "1"), ("newer", "2")])
+    assert post(client, token, body(again)).status_code == 200
+
+
+def test_first_software_section_is_stored_over_a_stray_row(client, seed, db_url):
+    """Rows are written with their section; a row left without it is replaced, not an error."""
+    host_id, token = enroll(client, seed.secret)
+    engine, sessions = _sessions(db_url)
+    with sessions() as db:
+        db.execute(
+            text(
+                "INSERT INTO host_software (host_id, package_ids, install_dates, updated_at) "
+                "VALUES (:h, :ids, :dates, :now)"
+            )
+            .bindparams(h=host_id, now=dt.datetime.now(dt.UTC))
+            .bindparams(
+                ids=[] if db_url.startswith("postgresql") else "[]",
+                dates=[] if db_url.startswith("postgresql") else "[]",
+            )
+        )
+        db.commit()
+    engine.dispose()
+    report = make_report(packages=7)
+    assert post(client, token, body(report)).status_code == 200
+    assert len(_versions(db_url, host_id)) == len(
+        {(p.name, p.source, p.arch) for p in report.software.packages}
+    )
