@@ -151,7 +151,8 @@ class HostSoftware(Base):
             "ix_host_software_package_ids",
             "package_ids",
             postgresql_using="gin",
-            postgresql_with={"fastupdate": "off"},
+            # New entries gather in a small pending list merged in batches (migration 0007).
+            postgresql_with={"fastupdate": "on", "gin_pending_list_limit": 512},
         ),
     )
 

@@ -107,3 +107,32 @@ def test_installs_carried_over_to_package_arrays_and_back(db_url):
         assert _rows(c) == rows
     upgrade(db_url)
     engine.dispose()
+
+
+def test_package_index_pending_list_is_set_and_reset(db_url):
+    """0007 gives the GIN index of package ids a small pending list; downgrading merges what is
+    pending and turns it off (PostgreSQL; nothing to do on SQLite)."""
+    from sqlalchemy import text
+
+    if not db_url.startswith("postgresql"):
+        downgrade(db_url, "0006")
+        upgrade(db_url)
+        assert current(db_url) is not None
+        return
+
+    def options():
+        engine = make_engine(db_url)
+        with engine.connect() as c:
+            opts = c.execute(
+                text(
+                    "SELECT reloptions FROM pg_class WHERE relname = 'ix_host_software_package_ids'"
+                )
+            ).scalar()
+        engine.dispose()
+        return sorted(opts or [])
+
+    assert options() == ["fastupdate=on", "gin_pending_list_limit=512"]
+    downgrade(db_url, "0006")
+    assert options() == ["fastupdate=off"]
+    upgrade(db_url)
+    assert options() == ["fastupdate=on", "gin_pending_list_limit=512"]
