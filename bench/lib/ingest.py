@@ -39,7 +39,13 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--gunicorn-args",
         default="--worker-class gthread --threads 4",
-        help="extra gunicorn flags (default: '--worker-class gthread --threads 4', keep-alive)",
+        help="extra gunicorn flags (default: '--worker-class gthread --threads 4')",
+    )
+    p.add_argument(
+        "--new-connections",
+        action="store_true",
+        help="a new connection per report, as agents send them (default: each client keeps one "
+        "connection, which pins it to the server process that accepted it)",
     )
     p.add_argument("--clients", type=int, default=6, help="client processes (default 6)")
     p.add_argument("--pg-url", default=os.environ.get("KIEMKE_BENCH_PG_URL", server.DEFAULT_PG))
@@ -103,7 +109,8 @@ def main(argv=None) -> int:
         _say(
             f"server: kiemke-server run --workers {args.workers}"
             f"{' ' + args.gunicorn_args if args.gunicorn_args else ''} on PostgreSQL ({dbname}); "
-            f"{args.clients} client processes on the same {os.cpu_count()} cores"
+            f"{args.clients} client processes on the same {os.cpu_count()} cores, "
+            f"{'a new connection per report' if args.new_connections else 'one kept connection each'}"
         )
         with ThreadPoolExecutor(4) as ex:
             tokens = list(ex.map(lambda b: _enroll(srv.url, b[2]), built))
@@ -115,7 +122,14 @@ def main(argv=None) -> int:
             pg = server.BackendCPU(args.pg_url, dbname)
             workers = [w.pid for w in srv.workers()]
             c0 = server.cpu_seconds(workers)
-            res = load.run(srv.url, path, items, clients=args.clients, seconds=seconds)
+            res = load.run(
+                srv.url,
+                path,
+                items,
+                clients=args.clients,
+                seconds=seconds,
+                keep_alive=not args.new_connections,
+            )
             c1 = server.cpu_seconds(workers)
             res.cpu = {
                 "server": (c1 - c0) / res.elapsed,

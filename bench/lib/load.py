@@ -1,7 +1,10 @@
-"""Load generator: client processes posting pre-built bodies over keep-alive HTTP connections.
+"""Load generator: client processes posting pre-built bodies over HTTP.
 
-Bodies are built before the processes fork, so a client only sends bytes and reads answers; each
-client process uses one ``http.client`` connection (reopened when the server closes it).
+Bodies are built before the processes fork, so a client only sends bytes and reads answers. With
+``keep_alive`` (the default) each client process keeps one ``http.client`` connection (reopened
+when the server closes it), which pins its reports to the server process that accepted it;
+without, each report goes on a new connection, as agents send theirs (one report per run, hours
+apart), and the server's processes share them as they accept them.
 """
 
 import http.client
@@ -38,7 +41,7 @@ class Result:
         return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
 
 
-def _client(url, path, indices, loop, start_at, deadline, queue):
+def _client(url, path, indices, loop, start_at, deadline, queue, keep_alive):
     u = urlsplit(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
     ok, errors, sample, lat = 0, {}, "", []
@@ -58,13 +61,15 @@ def _client(url, path, indices, loop, start_at, deadline, queue):
             "Content-Type": "application/json",
             "Content-Encoding": "gzip",
         }
+        if not keep_alive:
+            headers["Connection"] = "close"
         t = time.perf_counter()
         try:
             conn.request("POST", path, body, headers)
             resp = conn.getresponse()
             data = resp.read()
             status = resp.status
-            if resp.will_close:
+            if resp.will_close or not keep_alive:
                 conn.close()
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
@@ -95,8 +100,12 @@ def run(
     *,
     clients: int,
     seconds: float | None = None,
+    keep_alive: bool = True,
 ) -> Result:
-    """Post every item once (``seconds`` None) or cycle through them for ``seconds``."""
+    """Post every item once (``seconds`` None) or cycle through them for ``seconds``.
+
+    Each post on a new connection unless ``keep_alive`` (see the module's documentation).
+    """
     global _ITEMS
     _ITEMS = items
     ctx = mp.get_context("fork")
@@ -108,7 +117,7 @@ def run(
         indices = list(range(c, len(items), clients))
         p = ctx.Process(
             target=_client,
-            args=(url, path, indices, seconds is not None, start_at, deadline, queue),
+            args=(url, path, indices, seconds is not None, start_at, deadline, queue, keep_alive),
         )
         p.start()
         procs.append(p)
