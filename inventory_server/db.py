@@ -104,14 +104,15 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def pg_unnest_insert(conn, table, rows: list[dict[str, Any]], conflict: str = "") -> None:
+def pg_unnest_insert(conn, table, rows: list[dict[str, Any]], conflict: str = ""):
     """Insert ``rows`` on PostgreSQL with one ``INSERT ... SELECT FROM unnest(arrays)``.
 
     One array per column, so any number of rows is one statement (executemany sends one per
     row). Each array travels as one array literal (see ``pg_array_literal``) that PostgreSQL
     parses, instead of as a list the driver adapts element by element. JSON columns are given
-    as text and cast back. ``conflict`` is an optional ``ON CONFLICT`` clause. Names and types
-    come from the table's metadata only; the values travel as parameters.
+    as text and cast back. ``conflict`` is an optional ``ON CONFLICT`` clause (and/or a
+    ``RETURNING`` one: the result is returned). Names and types come from the table's metadata
+    only; the values travel as parameters.
     """
     keys = list(rows[0])
     quote = conn.dialect.identifier_preparer.quote
@@ -130,7 +131,9 @@ def pg_unnest_insert(conn, table, rows: list[dict[str, Any]], conflict: str = ""
         f"INSERT INTO {quote(table.name)} ({names}) "  # noqa: S608
         f"SELECT {picks} FROM unnest({arrays}) AS u({aliases}) {conflict}"
     )
-    conn.exec_driver_sql(sql, tuple(pg_array_literal([row[k] for row in rows]) for k in keys))
+    return conn.exec_driver_sql(
+        sql, tuple(pg_array_literal([row[k] for row in rows]) for k in keys)
+    )
 
 
 def pg_array_literal(values: list) -> str:

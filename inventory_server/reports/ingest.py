@@ -183,7 +183,8 @@ def touch_unchanged(conn: Connection, host: HostRow, report: Report) -> None:
 def touch_if_unchanged(conn: Connection, token: str, report: Report) -> int | None:
     """Record the visit of an unchanged report in one statement; return the host id, or None.
 
-    PostgreSQL only, and only for reports without collection errors: the statement finds the
+    PostgreSQL only, and only for delta reports carrying digests alone, without collection
+    errors (a full report, or one with data, takes the general path): the statement finds the
     host by its token, checks the identity and the stored digests of every section as
     :func:`unchanged` does, and updates the visit, sent with its COMMIT in one round trip (the
     caller's commit then finds nothing to do). None means anything else (no such token, a
@@ -192,12 +193,14 @@ def touch_if_unchanged(conn: Connection, token: str, report: Report) -> int | No
     """
     if (
         conn.dialect.name != "postgresql"
+        or report.kind != "delta"
         or report.errors
         or not token.startswith(HOST_TOKEN_PREFIX)
     ):
         return None
     validate(report)
-    if any(name not in report.digests for name in SECTIONS):
+    # Agents send a section's data only when it changed: then there is something to store.
+    if any(getattr(report, name) is not None for name in SECTIONS):
         return None
     ident = report.host
     now = utcnow()
@@ -281,6 +284,7 @@ def _ingest(db: Session, host: Host, report: Report) -> Ingested:
     changed: set[str] = set()
     sections = {name: row.data for name, row in stored.items()}
     packages = None
+    new_rows: list[dict] = []  # sections stored for the first time, inserted together
     for name in SECTIONS:
         value = getattr(report, name)
         digest = report.digests.get(name)
@@ -299,8 +303,14 @@ def _ingest(db: Session, host: Host, report: Report) -> Ingested:
         else:
             data = APPLY[name](db, host, value, first=row is None, now=now)
         if row is None:
-            db.add(
-                HostSection(host_id=host.id, section=name, digest=digest, data=data, updated_at=now)
+            new_rows.append(
+                {
+                    "host_id": host.id,
+                    "section": name,
+                    "digest": digest,
+                    "data": data,
+                    "updated_at": now,
+                }
             )
         else:
             if name == "security":
@@ -308,6 +318,8 @@ def _ingest(db: Session, host: Host, report: Report) -> Ingested:
             row.digest, row.data, row.updated_at = digest, data, now
         sections[name] = data
         changed.add(name)
+    if new_rows:
+        db.connection().execute(insert(HostSection.__table__), new_rows)
     _identity(db, host, report, now)
     host.last_seen = now
     host.report_count += 1
@@ -611,25 +623,35 @@ def _ensure(db: Session, model, column, stmt_any, cached: dict, rows: dict[str, 
     ids.update(found)
     missing = sorted(k for k in todo if k not in found)
     if missing:
-        dialect = db.get_bind().dialect.name
         new = [rows[k] for k in missing]
-        if dialect == "postgresql":
+        if db.get_bind().dialect.name == "postgresql":
             with db.get_bind().connect() as own:
                 # Not waiting for this commit to reach the disk is safe: the report that uses
                 # these rows commits later in the same write-ahead log, which takes them along.
                 own.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 quoted = own.dialect.identifier_preparer.quote(column.key)
-                pg_unnest_insert(own, model.__table__, new, f"ON CONFLICT ({quoted}) DO NOTHING")
+                created = dict(
+                    pg_unnest_insert(
+                        own,
+                        model.__table__,
+                        new,
+                        f"ON CONFLICT ({quoted}) DO NOTHING RETURNING {quoted}, id",
+                    ).all()
+                )
                 own.commit()
+            # Rows another report inserted meanwhile: committed once the INSERT has waited for
+            # that report's transaction, so the lookup sees them.
+            rest = [k for k in missing if k not in created]
+            if rest:
+                created.update(_lookup(db, column, stmt_any, rest))
+            found.update(created)  # committed already
         else:
             ins = sqlite.insert(model).on_conflict_do_nothing(index_elements=[column.key])
             conn = db.connection()
             for chunk in _chunks(new):
                 conn.execute(ins, chunk)
-        created = _lookup(db, column, stmt_any, missing)
+            created = _lookup(db, column, stmt_any, missing)
         ids.update(created)
-        if dialect == "postgresql":
-            found.update(created)  # committed already
     _cache(db).remember(cached, found)
     return ids
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from agent.report import digests, make_delta
-from agent.schema import CollectorError, Package
+from agent.schema import SECTIONS, CollectorError, Package
 from inventory_server.compliance import service
 from inventory_server.db import make_engine, make_sessionmaker, pg_array_literal
 from inventory_server.models import AgentCredential, Host, OrgUnit, PolicyParam, SoftwareInstall
@@ -79,7 +79,10 @@ def test_array_literal_quotes_every_text_element():
 def _report_variants(full):
     """(label, report) pairs around an unchanged delta of ``full``."""
     base = make_delta(full, full.digests)
-    out = [("unchanged delta", base), ("unchanged full", full)]
+    out = [("unchanged delta", base), ("unchanged full (general path)", full)]
+    with_data = make_delta(full, full.digests)
+    with_data.os = full.os
+    out.append(("unchanged delta carrying a section (general path)", with_data))
     for field, value in [
         ("hostname", "pc-renamed"),
         ("fqdn", "other.tinh.gov.vn"),
@@ -140,7 +143,12 @@ def test_one_statement_touch_decides_as_unchanged_does(pg_url, tmp_path):
     for label, report in _report_variants(full):
         with sessions() as db:
             found = ingest.find_host(db.connection(), token)
-            expected = ingest.unchanged(found, report) and not report.errors
+            expected = (
+                ingest.unchanged(found, report)
+                and not report.errors
+                and report.kind == "delta"
+                and all(getattr(report, name) is None for name in SECTIONS)
+            )
             before = db.get(Host, host_id).report_count
         with sessions() as db:
             got = ingest.touch_if_unchanged(db.connection(), token, report)
