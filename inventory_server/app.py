@@ -50,12 +50,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(resolve(spec))
     errors.register(app)
 
-    @app.before_request
-    def _language():
-        lang = request.args.get("lang") or request.cookies.get("lang")
-        if lang not in LANGUAGES:
-            lang = request.accept_languages.best_match(LANGUAGES) or settings["DEFAULT_LANGUAGE"]
-        g.lang = lang
+    # The request's language is worked out when first needed (i18n.current_language): most
+    # agent reports are answered without a message to translate.
 
     @app.after_request
     def _headers(resp):

@@ -21,12 +21,24 @@ def catalog(lang: str) -> dict[str, str]:
 
 
 def current_language() -> str:
-    """Return the language of the current request (``en`` outside a request)."""
-    from flask import g, has_request_context
+    """Return the language of the current request (``en`` outside a request).
 
-    if has_request_context():
-        return getattr(g, "lang", "en")
-    return "en"
+    ``?lang=``, else the ``lang`` cookie, else the best of Accept-Language, else the server's
+    DEFAULT_LANGUAGE; worked out on first use in a request and kept for the rest of it.
+    """
+    from flask import current_app, g, has_request_context, request
+
+    if not has_request_context():
+        return "en"
+    lang = g.get("lang")
+    if lang is None:
+        lang = request.args.get("lang") or request.cookies.get("lang")
+        if lang not in LANGUAGES:
+            lang = request.accept_languages.best_match(LANGUAGES) or current_app.config.get(
+                "DEFAULT_LANGUAGE", "en"
+            )
+        g.lang = lang
+    return lang
 
 
 def gettext(message: str, lang: str | None = None, **values) -> str:

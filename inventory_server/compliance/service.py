@@ -388,6 +388,16 @@ _KEEP = object()
 """Stands for stored evidence that was not read (and is not compared)."""
 
 
+_EXISTING_ONE = select(
+    ComplianceResult.host_id,
+    ComplianceResult.pack_id,
+    ComplianceResult.check_id,
+    ComplianceResult.status,
+    ComplianceResult.pack_version,
+    _as_text(ComplianceResult.evidence),
+).where(ComplianceResult.host_id == bindparam("host_id"))
+
+
 def _existing(
     db: Session, host_ids: Sequence[int], evidence: bool = True
 ) -> dict[int, dict[tuple[str, str], _Stored]]:
@@ -407,6 +417,10 @@ def _existing(
         _as_text(ComplianceResult.evidence),
     ]
     conn = db.connection()  # Core rows: no ORM processing of plain columns
+    if len(host_ids) == 1:  # one host's report: a statement built once
+        for row in conn.execute(_EXISTING_ONE, {"host_id": next(iter(host_ids))}):
+            out[row[0]][(row[1], row[2])] = (row[3], _decode(row[5]), row[4])
+        return out
     for chunk in _chunks(list(host_ids)):
         for row in conn.execute(select(*columns).where(ComplianceResult.host_id.in_(chunk))):
             out[row[0]][(row[1], row[2])] = (row[3], _decode(row[5]), row[4])

@@ -8,7 +8,7 @@ takes the host row lock and goes through :func:`inventory_server.reports.ingest.
 
 import msgspec
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from agent.schema import SCHEMA_VERSION, Report, ReportResponse, encode
 from inventory_server.app import get_db, session_factory
@@ -29,6 +29,12 @@ from inventory_server.reports.ingest import (
 from inventory_server.validation import decode
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
+_LOCK_HOST = (
+    select(Host)
+    .where(Host.id == bindparam("id"))
+    .with_for_update(of=Host, key_share=True)
+    .execution_options(populate_existing=True)
+)
 _decoder = msgspec.json.Decoder(Report)
 
 
@@ -106,12 +112,7 @@ def post_report():
         # results written after another report's commit) check their foreign key with FOR KEY
         # SHARE, which this lock lets through; FOR UPDATE would make them wait for this report
         # while it may wait for them, a deadlock.
-        host = db.scalar(
-            select(Host)
-            .where(Host.id == found.id)
-            .with_for_update(of=Host, key_share=True)
-            .execution_options(populate_existing=True)
-        )
+        host = db.scalar(_LOCK_HOST, {"id": found.id})
         done = ingest(db, host=host, report=report)
         need_full, changed = done.need_full, done.changed
         handled = run_before_commit(db, host, done) if changed else set()
