@@ -42,6 +42,13 @@ def parse(argv=None) -> argparse.Namespace:
         help="extra gunicorn flags (default: '--worker-class gthread --threads 4')",
     )
     p.add_argument(
+        "--connections",
+        type=int,
+        default=2,
+        help="kept connections per client, used in turn (default 2; 1 pins each client to one "
+        "server process)",
+    )
+    p.add_argument(
         "--new-connections",
         action="store_true",
         help="a new connection per report, as agents send them (default: each client keeps one "
@@ -53,8 +60,14 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
     p.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
     args = p.parse_args(argv)
-    if args.hosts < 1 or args.seconds <= 0 or args.clients < 1 or args.workers < 1:
-        p.error("--hosts, --seconds, --clients and --workers must be positive")
+    if (
+        args.hosts < 1
+        or args.seconds <= 0
+        or args.clients < 1
+        or args.workers < 1
+        or args.connections < 1
+    ):
+        p.error("--hosts, --seconds, --clients, --workers and --connections must be positive")
     return args
 
 
@@ -110,7 +123,11 @@ def main(argv=None) -> int:
             f"server: kiemke-server run --workers {args.workers}"
             f"{' ' + args.gunicorn_args if args.gunicorn_args else ''} on PostgreSQL ({dbname}); "
             f"{args.clients} client processes on the same {os.cpu_count()} cores, "
-            f"{'a new connection per report' if args.new_connections else 'one kept connection each'}"
+            + (
+                "a new connection per report"
+                if args.new_connections
+                else f"{args.connections} kept connections each, used in turn"
+            )
         )
         with ThreadPoolExecutor(4) as ex:
             tokens = list(ex.map(lambda b: _enroll(srv.url, b[2]), built))
@@ -129,6 +146,7 @@ def main(argv=None) -> int:
                 clients=args.clients,
                 seconds=seconds,
                 keep_alive=not args.new_connections,
+                connections=args.connections,
             )
             c1 = server.cpu_seconds(workers)
             res.cpu = {

@@ -1,10 +1,13 @@
 """Load generator: client processes posting pre-built bodies over HTTP.
 
 Bodies are built before the processes fork, so a client only sends bytes and reads answers. With
-``keep_alive`` (the default) each client process keeps one ``http.client`` connection (reopened
-when the server closes it), which pins its reports to the server process that accepted it;
-without, each report goes on a new connection, as agents send theirs (one report per run, hours
-apart), and the server's processes share them as they accept them.
+``keep_alive`` (the default) each client process keeps ``connections`` ``http.client``
+connections (reopened when the server closes them) and sends its reports over them in turn, one
+at a time, as a load balancer spreads many agents' reports over its pool of connections to the
+server: each connection stays with the server process that accepted it, so with one connection per
+client a client's every report goes to one process, and a few clients can load the processes
+unevenly. Without ``keep_alive``, each report goes on a new connection, as agents send theirs
+(one report per run, hours apart).
 """
 
 import http.client
@@ -41,9 +44,11 @@ class Result:
         return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
 
 
-def _client(url, path, indices, loop, start_at, deadline, queue, keep_alive):
+def _client(url, path, indices, loop, start_at, deadline, queue, keep_alive, connections):
     u = urlsplit(url)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+    conns = [
+        http.client.HTTPConnection(u.hostname, u.port, timeout=120) for _ in range(connections)
+    ]
     ok, errors, sample, lat = 0, {}, "", []
     while time.time() < start_at:
         time.sleep(0.001)
@@ -55,6 +60,7 @@ def _client(url, path, indices, loop, start_at, deadline, queue, keep_alive):
         if deadline and now >= deadline:
             break
         token, body = _ITEMS[indices[pos % n]]
+        conn = conns[pos % connections]
         pos += 1
         headers = {
             "Authorization": f"Bearer {token}",
@@ -101,10 +107,12 @@ def run(
     clients: int,
     seconds: float | None = None,
     keep_alive: bool = True,
+    connections: int = 1,
 ) -> Result:
     """Post every item once (``seconds`` None) or cycle through them for ``seconds``.
 
-    Each post on a new connection unless ``keep_alive`` (see the module's documentation).
+    Each post on a new connection unless ``keep_alive`` (see the module's documentation); with
+    it, each client keeps ``connections`` connections and sends its posts over them in turn.
     """
     global _ITEMS
     _ITEMS = items
@@ -117,7 +125,17 @@ def run(
         indices = list(range(c, len(items), clients))
         p = ctx.Process(
             target=_client,
-            args=(url, path, indices, seconds is not None, start_at, deadline, queue, keep_alive),
+            args=(
+                url,
+                path,
+                indices,
+                seconds is not None,
+                start_at,
+                deadline,
+                queue,
+                keep_alive,
+                connections,
+            ),
         )
         p.start()
         procs.append(p)

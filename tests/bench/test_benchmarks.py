@@ -40,6 +40,18 @@ def test_ingest_benchmark_prints_rates_and_ratios(pg_template):
     assert "errors on" not in out
 
 
+def test_ingest_benchmark_on_new_connections(pg_template):
+    """Reports on a new connection each (as agents send them) are counted like kept ones."""
+    out = _run(
+        "ingest", "--hosts", "6", "--seconds", "1", "--ceiling-seconds", "1",
+        "--clients", "2", "--workers", "1", "--new-connections",
+    )
+    assert "a new connection per report" in out
+    assert re.search(r"first full reports from 6 new hosts", out)
+    assert _figure(out, "deltas/s") > 0
+    assert "errors on" not in out
+
+
 def test_query_benchmark_prints_p95_ratios(pg_template):
     out = _run("query", "--hosts", "40", "--per-host", "40", "--titles", "200", "--repeat", "2")
     lines = re.findall(r"^(.+): p50 [0-9.]+ ms, p95 ([0-9.]+) ms; ratio p95/ceiling", out, re.M)
