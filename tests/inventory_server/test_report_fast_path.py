@@ -125,6 +125,8 @@ def test_discard_endpoint_authenticates_and_decompresses(db_url, seed, tmp_path)
     assert r.get_json()["host_id"] == host_id
     assert int(r.headers["X-Discarded-Bytes"]) > len(data)
     assert client.post("/api/v1/reports/discard", data=data).status_code == 401
+    wrong = dict(headers, Authorization=f"Bearer {token}x")
+    assert client.post("/api/v1/reports/discard", data=data, headers=wrong).status_code == 401
     bad = client.post("/api/v1/reports/discard", data=b"not gzip", headers=headers)
     assert bad.status_code == 400
     app.extensions["kiemke"]["engine"].dispose()
