@@ -51,8 +51,8 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--new-connections",
         action="store_true",
-        help="a new connection per report, as agents send them (default: each client keeps one "
-        "connection, which pins it to the server process that accepted it)",
+        help="a new connection per report, as agents send them (default: kept connections, "
+        "see --connections)",
     )
     p.add_argument("--clients", type=int, default=6, help="client processes (default 6)")
     p.add_argument("--pg-url", default=os.environ.get("KIEMKE_BENCH_PG_URL", server.DEFAULT_PG))

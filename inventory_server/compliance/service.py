@@ -388,14 +388,15 @@ _KEEP = object()
 """Stands for stored evidence that was not read (and is not compared)."""
 
 
-_EXISTING_ONE = select(
+_EXISTING = select(
     ComplianceResult.host_id,
     ComplianceResult.pack_id,
     ComplianceResult.check_id,
     ComplianceResult.status,
     ComplianceResult.pack_version,
     _as_text(ComplianceResult.evidence),
-).where(ComplianceResult.host_id == bindparam("host_id"))
+)
+_EXISTING_ONE = _EXISTING.where(ComplianceResult.host_id == bindparam("host_id"))
 
 
 def _existing(
@@ -408,21 +409,16 @@ def _existing(
     if not evidence:
         return {h: _parse_brief(joined) for h, joined in _existing_brief(db, host_ids).items()}
     out: dict[int, dict[tuple[str, str], _Stored]] = defaultdict(dict)
-    columns = [
-        ComplianceResult.host_id,
-        ComplianceResult.pack_id,
-        ComplianceResult.check_id,
-        ComplianceResult.status,
-        ComplianceResult.pack_version,
-        _as_text(ComplianceResult.evidence),
-    ]
     conn = db.connection()  # Core rows: no ORM processing of plain columns
     if len(host_ids) == 1:  # one host's report: a statement built once
-        for row in conn.execute(_EXISTING_ONE, {"host_id": next(iter(host_ids))}):
-            out[row[0]][(row[1], row[2])] = (row[3], _decode(row[5]), row[4])
-        return out
-    for chunk in _chunks(list(host_ids)):
-        for row in conn.execute(select(*columns).where(ComplianceResult.host_id.in_(chunk))):
+        batches = [conn.execute(_EXISTING_ONE, {"host_id": next(iter(host_ids))})]
+    else:
+        batches = (
+            conn.execute(_EXISTING.where(ComplianceResult.host_id.in_(chunk)))
+            for chunk in _chunks(list(host_ids))
+        )
+    for rows in batches:
+        for row in rows:
             out[row[0]][(row[1], row[2])] = (row[3], _decode(row[5]), row[4])
     return out
 

@@ -1,9 +1,11 @@
 """POST /api/v1/reports: agents send full or delta reports with their host token.
 
-The common case, an unchanged delta (every digest equals the stored one), is answered with one
-query that authenticates the token and reads the host's identity and section digests, then one
-UPDATE of the host row (sent with its COMMIT on PostgreSQL). Any report that writes sections
-takes the host row lock and goes through :func:`inventory_server.reports.ingest.ingest`.
+The common case, an unchanged delta (every digest equals the stored one), is answered on
+PostgreSQL with one UPDATE that authenticates the token, checks the identity and digests and
+records the visit (``touch_if_unchanged``, sent with its COMMIT). Otherwise one query
+authenticates the token and reads the host's identity and section digests; an unchanged report
+then takes one UPDATE of the host row, and any report that writes sections takes the host row
+lock and goes through :func:`inventory_server.reports.ingest.ingest`.
 """
 
 import msgspec
@@ -62,8 +64,12 @@ def authenticate_host() -> HostRow:
     token = _bearer()
     row = find_host(get_db().connection(), token) if token else None
     if row is None:
-        raise ApiError(401, "unauthorized", _("A valid host token is required; enroll the agent"))
+        raise _unauthorized()
     return row
+
+
+def _unauthorized() -> ApiError:
+    return ApiError(401, "unauthorized", _("A valid host token is required; enroll the agent"))
 
 
 def _accepted(host_id: int, need_full: list[str]) -> Response:
@@ -150,7 +156,7 @@ def discard_report():
         else None
     )
     if host_id is None:
-        raise ApiError(401, "unauthorized", _("A valid host token is required; enroll the agent"))
+        raise _unauthorized()
     data = read_body()
     get_db().commit()
     resp = _accepted(host_id, [])

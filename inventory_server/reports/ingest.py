@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from agent.schema import SECTIONS, Hardware, Network, OSInfo, Report, Software
-from inventory_server.db import pg_unnest_insert, utcnow
+from inventory_server.db import pg_array_literal, pg_unnest_insert, utcnow
 from inventory_server.models import (
     AgentCredential,
     HardwareComponent,
@@ -208,7 +208,7 @@ def touch_if_unchanged(conn: Connection, token: str, report: Report) -> int | No
     with pg.pipeline():
         pg.execute("SET LOCAL synchronous_commit TO OFF")
         cur = pg.execute(
-            _TOUCH_KNOWN_FULL if report.kind == "full" else _TOUCH_KNOWN,
+            _TOUCH_KNOWN,
             {
                 "now": now,
                 "v": report.agent.version,
@@ -241,9 +241,6 @@ _TOUCH_KNOWN = (
     "AND (SELECT string_agg(s.section || ':' || s.digest, ',' ORDER BY s.section COLLATE \"C\") "
     "FROM host_sections s WHERE s.host_id = hosts.id) = %(digests)s "
     "RETURNING hosts.id"
-)
-_TOUCH_KNOWN_FULL = _TOUCH_KNOWN.replace(
-    "agent_version = %(v)s FROM", "agent_version = %(v)s, last_full_at = %(now)s FROM"
 )
 _TOUCH = (
     "UPDATE hosts SET last_seen = %(now)s, report_count = report_count + 1, "
@@ -299,7 +296,7 @@ def _ingest(db: Session, host: Host, report: Report) -> Ingested:
             continue
         digest = digest or _digest(value)
         if name == "software":
-            data, packages = _store_software(db, host, value, first=row is None, now=now)
+            data, packages = _apply_software(db, host, value, first=row is None, now=now)
         else:
             data = APPLY[name](db, host, value, first=row is None, now=now)
         if row is None:
@@ -723,26 +720,13 @@ def _resolve(db: Session, missed: dict[tuple, Any]) -> dict[tuple, tuple[int, tu
     return out
 
 
-def _apply_software(db: Session, host: Host, sw: Software, *, first: bool, now) -> dict:
-    return _store_software(db, host, sw, first=first, now=now)[0]
+def _apply_software(db: Session, host: Host, sw: Software, *, first: bool, now) -> tuple:
+    """Store the host's packages; return the section's data and the packages stored.
 
-
-def _store_software(db: Session, host: Host, sw: Software, *, first: bool, now) -> tuple:
-    """Store the host's packages; return the section's data and the packages stored."""
+    Not in ``APPLY``: the packages stored are handed on (``Ingested.packages``) as well.
+    """
     chosen = _choose(db, sw.packages)
-    pairs = sorted(
-        [
-            (
-                pid,
-                None
-                if (w := p.install_date) is None
-                else int(w.timestamp())
-                if w.tzinfo
-                else _epoch(w),
-            )
-            for pid, p in chosen.values()
-        ]
-    )
+    pairs = sorted([(pid, _epoch(p.install_date)) for pid, p in chosen.values()])
     ids = [pid for pid, _when in pairs]
     dates = [when for _pid, when in pairs]
     conn = db.connection()
@@ -761,8 +745,8 @@ def _store_software(db: Session, host: Host, sw: Software, *, first: bool, now) 
             _PG_UPSERT_SOFTWARE,
             {
                 "host_id": host.id,
-                "package_ids": _pg_array(ids),
-                "install_dates": _pg_array(dates),
+                "package_ids": pg_array_literal(ids),
+                "install_dates": pg_array_literal(dates),
                 "updated_at": now,
             },
         )
@@ -825,11 +809,6 @@ def _epoch(when) -> int | None:
     if when is None:
         return None
     return int((when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp())
-
-
-def _pg_array(values: list) -> str:
-    """Return a PostgreSQL array literal of integers (None as NULL)."""
-    return "{" + ",".join(["NULL" if v is None else str(v) for v in values]) + "}"
 
 
 _PG_UPSERT_SOFTWARE = (
@@ -968,10 +947,6 @@ def _copy_text(value) -> str:
     return _copy_field(value).translate(_COPY_ESCAPES)
 
 
-def _naive(value: dt.datetime | None):
-    return value.replace(tzinfo=None) if value is not None and value.tzinfo else value
-
-
 def _apply_security(db: Session, host: Host, security, *, first: bool, now) -> dict:
     return _builtins(security)
 
@@ -1012,6 +987,6 @@ APPLY = {
     "os": _apply_os,
     "hardware": _apply_hardware,
     "network": _apply_network,
-    "software": _apply_software,
     "security": _apply_security,
 }
+"""Section → applier returning the section's stored data (software: ``_apply_software``)."""
