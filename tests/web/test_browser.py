@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ROOT, seed_database, start_server, stop_server
 from tests.web.hosts import two_units
@@ -78,8 +79,9 @@ def chromium_path():
         # A fresh machine may have no package lists yet.
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], check=True,
-                       capture_output=True, env=env)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "chromium"], check=True, capture_output=True, env=env
+        )
     return CHROMIUM
 
 
@@ -141,8 +143,10 @@ def test_officer_sees_only_own_subtree_in_page_and_api(browser, site):
     assert page.locator("h1").first.inner_text().startswith("Tổng quan")
     shot(page, "officer-dashboard-vi")
     page.get_by_role("link", name="Máy tính", exact=True).click()
+    page.wait_for_url(re.compile(r"/hosts$"))
     rows = page.locator("table#hosts tbody tr")
-    assert rows.count() == 1 and "pc-hanh-chinh" in rows.first.inner_text()
+    expect(rows).to_have_count(1)
+    assert "pc-hanh-chinh" in rows.first.inner_text()
     assert "pc-tai-chinh" not in page.content()
     resp = page.goto(f"/hosts/{ids['tc']}")
     assert resp.status == 404
@@ -179,19 +183,22 @@ def test_admin_tour_keyboard_filter_host_language_export_secret(browser, site):
     assert b"pc-hanh-chinh" not in data
     # The host page, then the same page in Vietnamese through the language switch.
     page.get_by_role("link", name="pc-tai-chinh").click()
+    page.wait_for_url(re.compile(rf"/hosts/{ids['tc']}$"))
     assert page.locator("#posture").inner_text().count("Installed, not running") == 1
     shot(page, "admin-host-en")
-    page.get_by_role("link", name="VI", exact=True).click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("link", name="VI", exact=True).click()
     assert page.url.endswith(f"/hosts/{ids['tc']}")
     assert "Phần mềm đã cài" in page.content()
     assert re.search(r"\d\d/\d\d/20\d\d", page.locator("#system").inner_text())
     shot(page, "admin-host-vi")
     # A new enrollment secret is shown once.
     page.get_by_role("link", name="Mã đăng ký").click()
+    page.wait_for_url(re.compile(r"/secrets$"))
     page.get_by_label("Đơn vị").select_option("SO-TC")
     page.get_by_label("Nhãn").fill("Phòng Kế toán – tầng 3")
-    page.get_by_role("button", name="Tạo", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Tạo", exact=True).click()
     secret = page.locator("#new-secret").inner_text()
     assert secret.startswith("kme_")
     shot(page, "admin-secret-vi")
@@ -212,7 +219,8 @@ def test_read_only_roles(browser, site, who):
     assert "Hosts" in nav and "Compliance" in nav
     assert "Enrollment secrets" not in nav and "Users" not in nav
     page.get_by_role("link", name="Hosts", exact=True).click()
-    assert page.locator("table#hosts tbody tr").count() == 2
+    page.wait_for_url(re.compile(r"/hosts$"))
+    expect(page.locator("table#hosts tbody tr")).to_have_count(2)
     shot(page, f"{who}-hosts-en")
     assert page.goto("/secrets").status == 403
     page.goto("/compliance")
@@ -233,7 +241,8 @@ def test_lockout_through_the_log_in_page(browser, site):
     for password in ["wrong-password"] * 5 + [seed.passwords["other"]]:
         page.get_by_label("User name").fill("other")
         page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Log in").click()
     alert = page.get_by_role("alert").inner_text()
     assert "locked" in alert
     shot(page, "lockout-en")
