@@ -3,9 +3,10 @@
 The common case, an unchanged delta (every digest equals the stored one), is answered on
 PostgreSQL with one UPDATE that authenticates the token, checks the identity and digests and
 records the visit (``touch_if_unchanged``, sent with its COMMIT). Otherwise one query
-authenticates the token and reads the host's identity and section digests; an unchanged report
-then takes one UPDATE of the host row, and any report that writes sections takes the host row
-lock and goes through :func:`inventory_server.reports.ingest.ingest`.
+authenticates the token and reads the host's identity and section digests (for a report that
+carries section data, the same query takes the host row lock); an unchanged report then takes
+one UPDATE of the host row, and any report that writes sections holds the host row lock and goes
+through :func:`inventory_server.reports.ingest.ingest`.
 """
 
 import msgspec
@@ -22,8 +23,10 @@ from inventory_server.models import AgentCredential, Host
 from inventory_server.reports.ingest import (
     HostRow,
     ReportInvalid,
+    carries_data,
     find_host,
     ingest,
+    lock_host,
     touch_if_unchanged,
     touch_unchanged,
     unchanged,
@@ -104,7 +107,15 @@ def post_report():
         if host_id is not None:
             get_db().commit()  # committed with the UPDATE already: closes the session's side
             return _accepted(host_id, [])
-    found = authenticate_host()
+    locked = None
+    if report.schema_version <= SCHEMA_VERSION and carries_data(report):
+        # A report with data nearly always writes: authenticate and lock in one query.
+        locked = lock_host(get_db(), token)
+        if locked is None:
+            raise _unauthorized()
+        found = locked[1]
+    else:
+        found = authenticate_host()
     if report.schema_version > SCHEMA_VERSION:
         raise ApiError(
             422,
@@ -121,14 +132,14 @@ def post_report():
         if unchanged(found, report):
             # Nothing to store but the visit: no row lock, no section reads.
             touch_unchanged(db.connection(), found, report)
-            db.commit()
+            db.commit()  # and the row lock, when taken, goes
             return _accepted(found.id, [])
         # Serialise concurrent reports of one host: lock its row for the transaction. FOR NO KEY
         # UPDATE, not FOR UPDATE: rows inserted elsewhere that refer to the host (compliance
         # results written after another report's commit) check their foreign key with FOR KEY
         # SHARE, which this lock lets through; FOR UPDATE would make them wait for this report
         # while it may wait for them, a deadlock.
-        host = db.scalar(_LOCK_HOST, {"id": found.id})
+        host = locked[0] if locked else db.scalar(_LOCK_HOST, {"id": found.id})
         done = ingest(db, host=host, report=report)
         need_full, changed = done.need_full, done.changed
         handled = run_before_commit(db, host, done) if changed else set()

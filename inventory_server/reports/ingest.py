@@ -6,7 +6,9 @@ asks for it in full. Everything happens in one transaction: after an error nothi
 (except, on PostgreSQL, new software titles: catalogue entries committed on their own).
 """
 
+import contextlib
 import datetime as dt
+import operator
 import weakref
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -122,6 +124,49 @@ def find_host(conn: Connection | Session, token: str) -> HostRow | None:
         return None
     row = conn.execute(_FIND_HOST, {"token_hash": token_hash(token)}).first()
     return HostRow(*row) if row is not None else None
+
+
+_LOCK_BY_TOKEN = (
+    select(Host, _DIGESTS)
+    .join(AgentCredential, AgentCredential.host_id == Host.id)
+    .where(
+        AgentCredential.token_hash == bindparam("token_hash"),
+        AgentCredential.revoked_at.is_(None),
+        Host.status == "active",
+    )
+    .with_for_update(of=Host, key_share=True)
+    .execution_options(populate_existing=True)
+)
+
+
+def lock_host(db: Session, token: str) -> tuple[Host, HostRow] | None:
+    """Return the active host owning ``token``, its row locked, with what :func:`find_host` reads.
+
+    For reports that carry section data, which nearly always write: one query authenticates
+    and takes the host row lock (``FOR NO KEY UPDATE``; see the reports API) for the
+    transaction.
+    """
+    if not token.startswith(HOST_TOKEN_PREFIX):
+        return None
+    row = db.execute(_LOCK_BY_TOKEN, {"token_hash": token_hash(token)}).first()
+    if row is None:
+        return None
+    host, digests = row
+    return host, HostRow(
+        host.id,
+        host.hostname,
+        host.fqdn,
+        host.machine_id,
+        host.dmi_uuid,
+        host.serial,
+        host.role,
+        digests,
+    )
+
+
+def carries_data(report: Report) -> bool:
+    """Return True when ``report`` holds the data of at least one section."""
+    return any(getattr(report, name) is not None for name in SECTIONS)
 
 
 def unchanged(host: HostRow, report: Report) -> bool:
@@ -602,15 +647,61 @@ def _lookup(db: Session, column, stmt_any, keys: list[str]) -> dict[str, int]:
     return ids
 
 
-def _ensure(db: Session, model, column, stmt_any, cached: dict, rows: dict[str, dict]) -> dict:
+class _Creating:
+    """The short transaction of one report's new catalogue rows, on PostgreSQL.
+
+    Titles and package versions are created in it, on a connection of their own, and committed
+    at once (not with the report), so that a report adding an entry does not hold back others
+    until it commits, and the ids can be cached. The ids it found or created go to the
+    process's cache only once it has committed.
+    """
+
+    def __init__(self, db: Session):
+        self.db = db
+        self.conn: Connection | None = None
+        self.found: list[tuple[dict, dict]] = []
+
+    def connection(self) -> Connection:
+        if self.conn is None:
+            self.conn = self.db.get_bind().connect()
+            # Not waiting for this commit to reach the disk is safe: the report that uses these
+            # rows commits later in the same write-ahead log, which takes them along.
+            self.conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+        return self.conn
+
+    def __enter__(self) -> "_Creating":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            try:
+                if exc_type is None:
+                    conn.commit()
+            finally:
+                conn.close()  # rolls back what is not committed
+        if exc_type is None:
+            cache = _cache(self.db)
+            for table, found in self.found:
+                cache.remember(table, found)
+
+
+def _ensure(
+    db: Session,
+    model,
+    column,
+    stmt_any,
+    cached: dict,
+    rows: dict[str, dict],
+    creating: _Creating | None,
+) -> dict:
     """Return key → id for every key of ``rows``, creating the missing catalogue rows.
 
-    ``rows`` maps each key to the row to insert when it is missing. On PostgreSQL new rows are
-    committed at once in their own short transaction (in sorted order, so that two reports adding
-    the same rows lock them in the same order), so a report adding an entry does not hold others
-    back until it commits, and the ids can be cached; an entry left unused by a failed report is
-    harmless. On SQLite they join the report's transaction, so only ids found committed are
-    cached (new ones are, once a later report finds them).
+    ``rows`` maps each key to the row to insert when it is missing. On PostgreSQL new rows go
+    in ``creating``'s own transaction (in sorted order, so that two reports adding the same rows
+    lock them in the same order), and the ids are cached once it commits. On SQLite they join
+    the report's transaction, so only ids found committed are cached (new ones are, once a later
+    report finds them).
     """
     ids = {k: cached[k] for k in rows if k in cached}
     todo = [k for k in rows if k not in ids]
@@ -621,27 +712,23 @@ def _ensure(db: Session, model, column, stmt_any, cached: dict, rows: dict[str, 
     missing = sorted(k for k in todo if k not in found)
     if missing:
         new = [rows[k] for k in missing]
-        if db.get_bind().dialect.name == "postgresql":
-            with db.get_bind().connect() as own:
-                # Not waiting for this commit to reach the disk is safe: the report that uses
-                # these rows commits later in the same write-ahead log, which takes them along.
-                own.exec_driver_sql("SET LOCAL synchronous_commit = off")
-                quoted = own.dialect.identifier_preparer.quote(column.key)
-                created = dict(
-                    pg_unnest_insert(
-                        own,
-                        model.__table__,
-                        new,
-                        f"ON CONFLICT ({quoted}) DO NOTHING RETURNING {quoted}, id",
-                    ).all()
-                )
-                own.commit()
+        if creating is not None:
+            own = creating.connection()
+            quoted = own.dialect.identifier_preparer.quote(column.key)
+            created = dict(
+                pg_unnest_insert(
+                    own,
+                    model.__table__,
+                    new,
+                    f"ON CONFLICT ({quoted}) DO NOTHING RETURNING {quoted}, id",
+                ).all()
+            )
             # Rows another report inserted meanwhile: committed once the INSERT has waited for
             # that report's transaction, so the lookup sees them.
             rest = [k for k in missing if k not in created]
             if rest:
                 created.update(_lookup(db, column, stmt_any, rest))
-            found.update(created)  # committed already
+            found.update(created)  # committed with ``creating``
         else:
             ins = sqlite.insert(model).on_conflict_do_nothing(index_elements=[column.key])
             conn = db.connection()
@@ -649,11 +736,14 @@ def _ensure(db: Session, model, column, stmt_any, cached: dict, rows: dict[str, 
                 conn.execute(ins, chunk)
             created = _lookup(db, column, stmt_any, missing)
         ids.update(created)
-    _cache(db).remember(cached, found)
+    if creating is not None:
+        creating.found.append((cached, found))
+    else:
+        _cache(db).remember(cached, found)
     return ids
 
 
-def _title_ids(db: Session, packages: dict[str, Any]) -> dict[str, int]:
+def _title_ids(db: Session, packages: dict[str, Any], creating: _Creating | None) -> dict[str, int]:
     """Return name_key → title id, creating missing titles (safe under concurrency)."""
     now = utcnow()
     rows = {
@@ -666,7 +756,9 @@ def _title_ids(db: Session, packages: dict[str, Any]) -> dict[str, int]:
         }
         for k, p in packages.items()
     }
-    return _ensure(db, SoftwareTitle, SoftwareTitle.name_key, _TITLES_ANY, _cache(db).titles, rows)
+    return _ensure(
+        db, SoftwareTitle, SoftwareTitle.name_key, _TITLES_ANY, _cache(db).titles, rows, creating
+    )
 
 
 def _package_rows(title_ids: dict[str, int], incoming: dict[tuple, Any]) -> dict[tuple, tuple]:
@@ -701,17 +793,20 @@ def _resolve(db: Session, missed: dict[tuple, Any]) -> dict[tuple, tuple[int, tu
     by_name: dict[str, Any] = {}
     for p in missed.values():
         by_name.setdefault(_name_key(p.name), p)
-    title_ids = _title_ids(db, by_name)
-    keyed = _package_rows(title_ids, missed)
     cache = _cache(db)
-    package_ids = _ensure(
-        db,
-        SoftwarePackage,
-        SoftwarePackage.key,
-        _PACKAGES_ANY,
-        cache.packages,
-        dict(keyed.values()),
-    )
+    pg = db.get_bind().dialect.name == "postgresql"
+    with _Creating(db) if pg else contextlib.nullcontext() as creating:
+        title_ids = _title_ids(db, by_name, creating)
+        keyed = _package_rows(title_ids, missed)
+        package_ids = _ensure(
+            db,
+            SoftwarePackage,
+            SoftwarePackage.key,
+            _PACKAGES_ANY,
+            cache.packages,
+            dict(keyed.values()),
+            creating,
+        )
     out = {}
     for raw, (key, row) in keyed.items():
         out[raw] = (package_ids[key], (row["title_id"], row["source"], row["arch"]))
@@ -726,9 +821,18 @@ def _apply_software(db: Session, host: Host, sw: Software, *, first: bool, now) 
     Not in ``APPLY``: the packages stored are handed on (``Ingested.packages``) as well.
     """
     chosen = _choose(db, sw.packages)
-    pairs = sorted([(pid, _epoch(p.install_date)) for pid, p in chosen.values()])
-    ids = [pid for pid, _when in pairs]
-    dates = [when for _pid, when in pairs]
+    in_order = sorted(chosen.values(), key=_first)
+    ids = [pid for pid, _p in in_order]
+    # Packages installed together share their date: each distinct date is converted once.
+    epochs: dict = {}
+    dates = []
+    add = dates.append
+    for _pid, p in in_order:
+        when = p.install_date
+        seconds = epochs.get(when, _UNSEEN)
+        if seconds is _UNSEEN:
+            seconds = epochs[when] = _epoch(when)
+        add(seconds)
     conn = db.connection()
     pg = conn.dialect.name == "postgresql"
     old = None
@@ -803,6 +907,10 @@ def _choose_in_order(
         if ident not in chosen:
             chosen[ident] = (pid, p)
     return chosen
+
+
+_UNSEEN = object()
+_first = operator.itemgetter(0)
 
 
 def _epoch(when) -> int | None:

@@ -11,12 +11,20 @@ import datetime as dt
 import msgspec
 import pytest
 from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
 
 from agent.report import digests, make_delta
 from agent.schema import SECTIONS, CollectorError, Package
 from inventory_server.compliance import service
 from inventory_server.db import make_engine, make_sessionmaker, pg_array_literal
-from inventory_server.models import AgentCredential, Host, OrgUnit, PolicyParam, SoftwareInstall
+from inventory_server.models import (
+    AgentCredential,
+    Host,
+    OrgUnit,
+    PolicyParam,
+    SoftwareInstall,
+    SoftwareTitle,
+)
 from inventory_server.reports import ingest
 from tests.conftest import _fresh_db, seed_database
 from tests.inventory_server.reports import body, make_report
@@ -292,3 +300,32 @@ def test_first_software_section_is_stored_over_a_stray_row(client, seed, db_url)
     assert len(_versions(db_url, host_id)) == len(
         {(p.name, p.source, p.arch) for p in report.software.packages}
     )
+
+
+def test_catalogue_rows_of_a_failed_report_are_neither_kept_nor_cached(
+    app, client, seed, db_url, monkeypatch
+):
+    """A report that fails after creating new titles leaves no title behind and no id in the
+    process's cache (an id of a rolled-back row would break every later report naming it)."""
+    host_id, token = enroll(client, seed.secret)
+    report = make_report(packages=5, extra_packages=[("only-in-failed", "9.1")])
+    key = ingest._name_key("only-in-failed")
+    real = ingest._package_rows
+
+    def broken(title_ids, incoming):
+        assert key in title_ids  # the title was created before the failure
+        raise RuntimeError("package rows failed")
+
+    monkeypatch.setattr(ingest, "_package_rows", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert post(client, token, body(report)).status_code == 500
+    with Session(app.extensions["kiemke"]["engine"]) as db:
+        assert key not in ingest._cache(db).titles
+    engine, sessions = _sessions(db_url)
+    with sessions() as db:
+        left = db.scalars(select(SoftwareTitle).where(SoftwareTitle.name_key == key)).all()
+        assert left == []
+    engine.dispose()
+    monkeypatch.setattr(ingest, "_package_rows", real)
+    assert post(client, token, body(report)).status_code == 200
+    assert "9.1" in _versions(db_url, host_id)
