@@ -1025,13 +1025,23 @@ def unit_summary(
     ):
         own[unit_id]["hosts_evaluated"] = n
     keys = ("hosts", "hosts_evaluated", "hosts_failing", *evaluator.STATUSES)
+    # Each unit's own counts go to every unit whose path its path starts with (itself and its
+    # ancestors): a pass over the units' path prefixes, not over every pair of units.
+    totals = {u.path: dict.fromkeys(keys, 0) for u in units}
+    for v in units:
+        counts = own.get(v.id)
+        if not counts:
+            continue
+        mine = [(k, counts.get(k, 0)) for k in keys]
+        path = v.path
+        for end in range(1, len(path) + 1):
+            total = totals.get(path[:end])
+            if total is not None:
+                for k, n in mine:
+                    total[k] += n
     out = []
     for u in sorted(units, key=lambda u: u.path):
-        total = dict.fromkeys(keys, 0)
-        for v in units:
-            if v.path.startswith(u.path):
-                for k in keys:
-                    total[k] += own[v.id].get(k, 0)
+        total = totals[u.path]
         decided = total[evaluator.PASS] + total[evaluator.FAIL]
         out.append(
             {

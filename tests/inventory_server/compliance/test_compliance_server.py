@@ -501,3 +501,83 @@ def test_in_transaction_evaluation_equals_the_after_commit_one(client, seed, db_
     assert first[("vn-open-standards", "vietnamese_input_method")][0] == "pass"
     assert summary(hosts[1][0]) == first
     assert summary(hosts[2][0]) == first
+
+
+def test_unit_roll_up_equals_a_unit_by_unit_count(seed, db_url):
+    """Per-unit figures rolled up a three-level tree equal, for every unit, the counts over the
+    hosts of its subtree, for the whole tree, a scope and one unit."""
+    import random
+
+    from inventory_server.models import Host, OrgUnit
+    from inventory_server.units.services import create_unit
+
+    rng = random.Random(7)
+    statuses = ("pass", "fail", "not_applicable", "error")
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine)() as db:
+        for d in range(3):
+            create_unit(db, code=f"D{d}", name=f"Department {d}", parent_code="TINH")
+            db.flush()
+            for o in range(3):
+                create_unit(db, code=f"D{d}-O{o}", name=f"Office {d}.{o}", parent_code=f"D{d}")
+                db.flush()
+        units = db.scalars(select(OrgUnit)).all()
+        for i in range(60):
+            host = Host(
+                hostname=f"roll-{i}",
+                unit_id=rng.choice(units).id,
+                status="active" if rng.random() > 0.15 else "retired",
+            )
+            db.add(host)
+            db.flush()
+            for c in range(rng.randint(0, 4)):
+                db.add(
+                    ComplianceResult(
+                        host_id=host.id,
+                        pack_id=WS,
+                        check_id=f"check-{c}",
+                        status=rng.choice(statuses),
+                        severity="medium",
+                        evidence=[],
+                        pack_version=1,
+                    )
+                )
+        db.commit()
+        units = db.scalars(select(OrgUnit)).all()
+        hosts = db.scalars(select(Host).where(Host.status == "active")).all()
+        results = db.scalars(select(ComplianceResult)).all()
+        by_host: dict[int, list[str]] = {}
+        for r in results:
+            by_host.setdefault(r.host_id, []).append(r.status)
+        path = {u.id: u.path for u in units}
+
+        def expected(u):
+            mine = [h for h in hosts if path[h.unit_id].startswith(u.path)]
+            got = [s for h in mine for s in by_host.get(h.id, [])]
+            return {
+                "hosts": len(mine),
+                "hosts_evaluated": sum(1 for h in mine if by_host.get(h.id)),
+                "hosts_failing": sum(1 for h in mine if "fail" in by_host.get(h.id, [])),
+                "checks": {s: got.count(s) for s in statuses},
+            }
+
+        d1 = next(u for u in units if u.code == "D1")
+        for kwargs, listed in (
+            ({}, units),
+            ({"scope": d1.path}, [u for u in units if u.path.startswith(d1.path)]),
+            ({"unit_path": d1.path + "x"}, []),
+            (
+                {"scope": "/", "unit_path": d1.path},
+                [u for u in units if u.path.startswith(d1.path)],
+            ),
+        ):
+            summary = {row["unit"]: row for row in service.unit_summary(db, **kwargs)}
+            assert sorted(summary) == sorted(u.code for u in listed)
+            for u in listed:
+                row = summary[u.code]
+                want = expected(u)
+                assert {k: row[k] for k in want} == want, u.code
+                assert row["hosts_compliant"] == want["hosts_evaluated"] - want["hosts_failing"]
+        root = next(u for u in units if u.code == "TINH")
+        assert expected(root)["hosts_failing"] > 0  # the figures are not all zero
+    engine.dispose()
