@@ -28,7 +28,7 @@ from inventory_server.models import (
 )
 from inventory_server.models.software import LICENCE_CLASSES
 from inventory_server.models.summaries import ALL_UNITS
-from inventory_server.units.services import create_unit, get_by_code
+from inventory_server.units.services import create_unit, get_by_code, subtree_heads
 from inventory_server.users.services import UserError, audit, create_user
 
 PERMISSIONS = {
@@ -111,9 +111,15 @@ def unit_tree(db: Session, *, scope: str | None) -> list[dict[str, Any]]:
         ).all()
     )
     top = min((u.depth for u in units), default=0)
+    totals = {u.path: [0] for u in units}
+    for v in units:
+        n = direct.get(v.id, 0)
+        if n:
+            for total in subtree_heads(v.path, totals):
+                total[0] += n
     out = []
     for u in units:
-        total = sum(direct.get(v.id, 0) for v in units if v.path.startswith(u.path))
+        total = totals[u.path][0]
         out.append(
             {
                 "id": u.id,

@@ -42,6 +42,7 @@ from inventory_server.models import (
     SoftwarePackage,
     SoftwareTitle,
 )
+from inventory_server.units.services import subtree_heads
 
 log = logging.getLogger(__name__)
 
@@ -1033,12 +1034,9 @@ def unit_summary(
         if not counts:
             continue
         mine = [(k, counts.get(k, 0)) for k in keys]
-        path = v.path
-        for end in range(1, len(path) + 1):
-            total = totals.get(path[:end])
-            if total is not None:
-                for k, n in mine:
-                    total[k] += n
+        for total in subtree_heads(v.path, totals):
+            for k, n in mine:
+                total[k] += n
     out = []
     for u in sorted(units, key=lambda u: u.path):
         total = totals[u.path]

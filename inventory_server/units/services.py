@@ -1,9 +1,14 @@
 """Org-unit services: create, find, list subtrees."""
 
+from collections.abc import Mapping
+from typing import TypeVar
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory_server.models import OrgUnit
+
+T = TypeVar("T")
 
 
 class UnitError(ValueError):
@@ -42,3 +47,18 @@ def root_unit(db: Session) -> OrgUnit | None:
 def subtree_ids(db: Session, unit: OrgUnit) -> list[int]:
     """Return the ids of ``unit`` and all units below it."""
     return list(db.scalars(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))))
+
+
+def subtree_heads(path: str, known: Mapping[str, T]) -> list[T]:
+    """Return the values of ``known`` (keyed by unit path) whose subtree holds the unit at ``path``.
+
+    That is every key that ``path`` starts with: the unit itself and its ancestors. Adding a
+    unit's own figures to each of these rolls the figures up the tree in one pass over the
+    units' path prefixes, instead of comparing every pair of units.
+    """
+    out = []
+    for end in range(1, len(path) + 1):
+        value = known.get(path[:end])
+        if value is not None:
+            out.append(value)
+    return out

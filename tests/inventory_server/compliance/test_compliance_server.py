@@ -505,11 +505,13 @@ def test_in_transaction_evaluation_equals_the_after_commit_one(client, seed, db_
 
 def test_unit_roll_up_equals_a_unit_by_unit_count(seed, db_url):
     """Per-unit figures rolled up a three-level tree equal, for every unit, the counts over the
-    hosts of its subtree, for the whole tree, a scope and one unit."""
+    hosts of its subtree, for the whole tree, a scope and one unit; the admin unit tree's host
+    counts too."""
     import random
 
+    from inventory_server.admin.services import unit_tree
     from inventory_server.models import Host, OrgUnit
-    from inventory_server.units.services import create_unit
+    from inventory_server.units.services import create_unit, subtree_heads
 
     rng = random.Random(7)
     statuses = ("pass", "fail", "not_applicable", "error")
@@ -580,4 +582,13 @@ def test_unit_roll_up_equals_a_unit_by_unit_count(seed, db_url):
                 assert row["hosts_compliant"] == want["hosts_evaluated"] - want["hosts_failing"]
         root = next(u for u in units if u.code == "TINH")
         assert expected(root)["hosts_failing"] > 0  # the figures are not all zero
+        # The unit tree of the admin pages rolls host counts up the same way.
+        tree = {row["code"]: row for row in unit_tree(db, scope=None)}
+        for u in units:
+            assert tree[u.code]["hosts_total"] == expected(u)["hosts"], u.code
+            assert tree[u.code]["hosts"] == sum(1 for h in hosts if h.unit_id == u.id)
     engine.dispose()
+    known = {"/1/": "a", "/1/4/": "b", "/1/40/": "c", "/2/": "d"}
+    assert subtree_heads("/1/4/9/", known) == ["a", "b"]
+    assert subtree_heads("/1/40/", known) == ["a", "c"]
+    assert subtree_heads("/3/", known) == []
