@@ -458,7 +458,8 @@ def dashboard(
         not_seen += n if stale else 0
         if unit_id not in child_of:
             path = paths.get(unit_id) or ""
-            child_of[unit_id] = next((r for p, r in rollup.items() if path.startswith(p)), None)
+            heads = subtree_heads(path, rollup)  # the children are disjoint: one at most
+            child_of[unit_id] = heads[0] if heads else None
         r = child_of[unit_id]
         if r is not None:
             r["hosts"] += n
