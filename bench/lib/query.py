@@ -163,6 +163,11 @@ def main(argv=None) -> int:
                 "/api/v1/hosts",
                 lambda i: {"unit": cycle(offices)(i * 7), "sort": "-last_seen", "per_page": 50},
             ),
+            (
+                "software catalogue, province, pages 1-3",
+                "/api/v1/software",
+                lambda i: {"per_page": 200, "offset": 200 * (i % 3)},
+            ),
             ("per-unit summary, province (dashboard)", "/api/v1/dashboard", lambda i: {}),
             (
                 "per-unit summary, department (dashboard)",

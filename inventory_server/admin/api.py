@@ -110,7 +110,7 @@ def software():
     """The software catalogue of the caller's hosts: titles, install counts, licence class."""
     exporting = bool(request.args.get("format"))
     try:
-        items, total = services.software_catalogue(
+        items, total, as_of = services.software_catalogue(
             get_db(),
             scope=scope_path(load_user()),
             q=request.args.get("q"),
@@ -124,7 +124,7 @@ def software():
         return _export(
             "software", ["name", "publisher", "licence_class", "installs", "versions"], items
         )
-    return jsonify(items=items, total=total)
+    return jsonify(items=items, total=total, counted_at=services._iso(as_of))
 
 
 @bp.get("/enrollment-secrets")
@@ -255,7 +255,9 @@ OPENAPI_PATHS = {
     },
     "/api/v1/software": {
         "get": _op(
-            "Software catalogue: titles, install counts, licence class.",
+            "Software catalogue: titles, hosts having each and its distinct versions, licence"
+            " class. Counts come from the snapshot `kiemke-server dashboard refresh` takes"
+            " (counted_at says when; null: counted now).",
             ("q", "licence_class", "per_page", "offset", "format"),
         )
     },

@@ -27,7 +27,7 @@ from inventory_server.models import (
     User,
 )
 from inventory_server.models.software import LICENCE_CLASSES
-from inventory_server.models.summaries import ALL_UNITS
+from inventory_server.models.summaries import ALL_UNITS, UnitTitleCount
 from inventory_server.units.services import create_unit, get_by_code, subtree_heads
 from inventory_server.users.services import UserError, audit, create_user
 
@@ -395,6 +395,15 @@ def _host_groups(db: Session, *, scope: str | None, unit: OrgUnit | None, cutoff
     return db.execute(select(*keys, func.count().label("n")).group_by(*keys)).all()
 
 
+def _snapshot_unit(db: Session, *, scope: str | None, unit: OrgUnit | None) -> int | None:
+    """The ``unit_id`` of the snapshot rows for ``unit``'s subtree or the caller's scope."""
+    if unit is not None:
+        return unit.id
+    if scope is None:
+        return ALL_UNITS
+    return db.scalar(select(OrgUnit.id).where(OrgUnit.path == scope))
+
+
 def _licence_figures(
     db: Session, *, scope: str | None, unit: OrgUnit | None
 ) -> tuple[dict[str, int], dt.datetime | None]:
@@ -405,13 +414,7 @@ def _licence_figures(
     from inventory_server.admin import summaries
 
     as_of = summaries.titles_as_of(db)
-    unit_id = None
-    if unit is not None:
-        unit_id = unit.id
-    elif scope is None:
-        unit_id = ALL_UNITS
-    else:
-        unit_id = db.scalar(select(OrgUnit.id).where(OrgUnit.path == scope))
+    unit_id = _snapshot_unit(db, scope=scope, unit=unit)
     if as_of is not None and unit_id is not None:
         return summaries.licence_titles(db, unit_id=unit_id), as_of
     hosts = host_query(db, scope=scope, unit=unit.code if unit else None).with_only_columns(Host.id)
@@ -496,22 +499,41 @@ def software_catalogue(
     licence_class: str | None = None,
     limit: int = 200,
     offset: int = 0,
-) -> tuple[list[dict[str, Any]], int]:
-    """Return titles installed on the caller's hosts with install counts, most installed first."""
+) -> tuple[list[dict[str, Any]], int, dt.datetime | None]:
+    """Return titles installed on the caller's hosts with the hosts having each and its distinct
+    versions, most installed first; the total; and when they were counted (None: just now).
+
+    From the snapshot (``admin.summaries``) once it exists: counting live reads every installed
+    package of the caller's hosts (about 90 s for a province of 20,000 hosts). Licence classes
+    and names are read now.
+    """
+    from inventory_server.admin import summaries
+
     if licence_class and licence_class not in LICENCE_CLASSES:
         raise AdminError(
             _("Licence class must be one of %(choices)s", choices=", ".join(LICENCE_CLASSES)),
             field="licence_class",
         )
-    hosts = host_query(db, scope=scope).with_only_columns(Host.id)
-    installs = func.count(func.distinct(SoftwareInstall.host_id)).label("installs")
-    versions = func.count(func.distinct(SoftwareInstall.version)).label("versions")
-    stmt = (
-        select(SoftwareTitle, installs, versions)
-        .join(SoftwareInstall, SoftwareInstall.title_id == SoftwareTitle.id)
-        .where(SoftwareInstall.host_id.in_(hosts))
-        .group_by(SoftwareTitle.id)
-    )
+    as_of = summaries.titles_as_of(db)
+    unit_id = _snapshot_unit(db, scope=scope, unit=None) if as_of is not None else None
+    if unit_id is not None:
+        installs, versions = UnitTitleCount.hosts, UnitTitleCount.versions
+        stmt = (
+            select(SoftwareTitle, installs, versions)
+            .join(UnitTitleCount, UnitTitleCount.title_id == SoftwareTitle.id)
+            .where(UnitTitleCount.unit_id == unit_id, UnitTitleCount.hosts > 0)
+        )
+    else:
+        as_of = None
+        hosts = host_query(db, scope=scope).with_only_columns(Host.id)
+        installs = func.count(func.distinct(SoftwareInstall.host_id)).label("installs")
+        versions = func.count(func.distinct(SoftwareInstall.version)).label("versions")
+        stmt = (
+            select(SoftwareTitle, installs, versions)
+            .join(SoftwareInstall, SoftwareInstall.title_id == SoftwareTitle.id)
+            .where(SoftwareInstall.host_id.in_(hosts))
+            .group_by(SoftwareTitle.id)
+        )
     if q:
         stmt = stmt.where(SoftwareTitle.name_key.like(f"%{' '.join(nfc(q).split()).lower()}%"))
     if licence_class:
@@ -520,16 +542,20 @@ def software_catalogue(
     rows = db.execute(
         stmt.order_by(installs.desc(), SoftwareTitle.name_key).limit(limit).offset(offset)
     ).all()
-    return [
-        {
-            "name": t.name,
-            "publisher": t.publisher,
-            "licence_class": t.licence_class,
-            "installs": n,
-            "versions": v,
-        }
-        for t, n, v in rows
-    ], total
+    return (
+        [
+            {
+                "name": t.name,
+                "publisher": t.publisher,
+                "licence_class": t.licence_class,
+                "installs": n,
+                "versions": v,
+            }
+            for t, n, v in rows
+        ],
+        total,
+        as_of,
+    )
 
 
 # --- enrollment secrets -------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     MetaData,
     Table,
+    and_,
     cast,
     delete,
     func,
@@ -23,12 +24,14 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    true,
 )
 from sqlalchemy.orm import Session, aliased
 
 from inventory_server.db import utcnow
 from inventory_server.models import (
     Host,
+    HostSoftware,
     OrgUnit,
     SoftwareInstall,
     SoftwarePackage,
@@ -51,11 +54,67 @@ def _direct_table() -> Table:
     )
 
 
-def refresh_titles(db: Session) -> SummaryRefresh:
-    """Recount, for every unit's subtree and for all hosts, the active hosts having each title.
+def _packages_table() -> Table:
+    return Table(
+        "kiemke_unit_packages_direct",
+        MetaData(),
+        Column("unit_id", BigInteger),
+        Column("package_id", BigInteger),
+        prefixes=["TEMPORARY"],
+    )
 
-    One pass over the installs (each host's distinct titles, grouped by the host's unit), then
-    the per-unit rows are summed up the tree. Readers keep seeing the previous snapshot until
+
+def _host_titles(db: Session):
+    """Subquery of the distinct (host, title) pairs of every host's installed packages.
+
+    On PostgreSQL the package-id arrays are expanded alone (no install dates) and each id is
+    joined to its title only.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        ids = func.unnest(HostSoftware.package_ids).label("package_id")
+        expanded = select(HostSoftware.host_id, ids).subquery()
+        return (
+            select(expanded.c.host_id, SoftwarePackage.title_id)
+            .join(SoftwarePackage, SoftwarePackage.id == expanded.c.package_id)
+            .distinct()
+            .subquery()
+        )
+    return select(SoftwareInstall.host_id, SoftwareInstall.title_id).distinct().subquery()
+
+
+def _unit_packages(db: Session):
+    """SELECT of the distinct (unit, package version id) pairs of the active hosts.
+
+    The package-id arrays are expanded alone, without joining each element to its catalogue
+    row: the few distinct pairs are joined afterwards.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        ids = func.unnest(HostSoftware.package_ids).label("package_id")
+        pairs = (
+            select(Host.unit_id, ids)
+            .join(Host, Host.id == HostSoftware.host_id)
+            .where(Host.status == "active")
+            .subquery()
+        )
+        return select(pairs.c.unit_id, pairs.c.package_id).distinct()
+    each = func.json_each(HostSoftware.package_ids).table_valued("value")
+    return (
+        select(Host.unit_id, each.c.value)
+        .select_from(HostSoftware)
+        .join(each, true())
+        .join(Host, Host.id == HostSoftware.host_id)
+        .where(Host.status == "active")
+        .distinct()
+    )
+
+
+def refresh_titles(db: Session) -> SummaryRefresh:
+    """Recount, for every unit's subtree and for all hosts, the active hosts having each title
+    and the distinct versions of it they have.
+
+    Two passes over the installs (each host's distinct titles, grouped by the host's unit; each
+    unit's distinct package versions), then the per-unit rows are summed up the tree (the
+    versions counted distinct over the subtree). Readers keep seeing the previous snapshot until
     the commit. Commits.
     """
     started = time.monotonic()
@@ -67,7 +126,7 @@ def refresh_titles(db: Session) -> SummaryRefresh:
     direct = _direct_table()
     direct.drop(conn, checkfirst=True)
     direct.create(conn)
-    pairs = select(SoftwareInstall.host_id, SoftwareInstall.title_id).distinct().subquery()
+    pairs = _host_titles(db)
     db.execute(
         insert(direct).from_select(
             ["unit_id", "title_id", "hosts"],
@@ -78,30 +137,87 @@ def refresh_titles(db: Session) -> SummaryRefresh:
             .group_by(Host.unit_id, pairs.c.title_id),
         )
     )
+    unit_packages = _packages_table()
+    unit_packages.drop(conn, checkfirst=True)
+    unit_packages.create(conn)
+    db.execute(insert(unit_packages).from_select(["unit_id", "package_id"], _unit_packages(db)))
+    versions = (
+        select(unit_packages.c.unit_id, SoftwarePackage.title_id, SoftwarePackage.version)
+        .join(SoftwarePackage, SoftwarePackage.id == unit_packages.c.package_id)
+        .where(SoftwarePackage.version.is_not(None))
+        .subquery()
+    )
     db.execute(delete(UnitTitleCount))
     own, ancestor = aliased(OrgUnit), aliased(OrgUnit)
-    columns = ["unit_id", "title_id", "hosts"]
+    hosts_up = (
+        select(
+            ancestor.id.label("unit_id"),
+            direct.c.title_id,
+            cast(func.sum(direct.c.hosts), BigInteger).label("hosts"),
+        )
+        .select_from(direct)
+        .join(own, own.id == direct.c.unit_id)
+        .join(ancestor, own.path.startswith(ancestor.path))
+        .group_by(ancestor.id, direct.c.title_id)
+        .subquery()
+    )
+    vown, vancestor = aliased(OrgUnit), aliased(OrgUnit)
+    versions_up = (
+        select(
+            vancestor.id.label("unit_id"),
+            versions.c.title_id,
+            func.count(func.distinct(versions.c.version)).label("versions"),
+        )
+        .select_from(versions)
+        .join(vown, vown.id == versions.c.unit_id)
+        .join(vancestor, vown.path.startswith(vancestor.path))
+        .group_by(vancestor.id, versions.c.title_id)
+        .subquery()
+    )
+    columns = ["unit_id", "title_id", "hosts", "versions"]
     db.execute(
         insert(UnitTitleCount).from_select(
             columns,
-            select(ancestor.id, direct.c.title_id, cast(func.sum(direct.c.hosts), BigInteger))
-            .select_from(direct)
-            .join(own, own.id == direct.c.unit_id)
-            .join(ancestor, own.path.startswith(ancestor.path))
-            .group_by(ancestor.id, direct.c.title_id),
+            select(
+                hosts_up.c.unit_id,
+                hosts_up.c.title_id,
+                hosts_up.c.hosts,
+                func.coalesce(versions_up.c.versions, 0),
+            ).outerjoin(
+                versions_up,
+                and_(
+                    versions_up.c.unit_id == hosts_up.c.unit_id,
+                    versions_up.c.title_id == hosts_up.c.title_id,
+                ),
+            ),
         )
+    )
+    all_hosts = (
+        select(direct.c.title_id, cast(func.sum(direct.c.hosts), BigInteger).label("hosts"))
+        .group_by(direct.c.title_id)
+        .subquery()
+    )
+    all_versions = (
+        select(
+            versions.c.title_id,
+            func.count(func.distinct(versions.c.version)).label("versions"),
+        )
+        .group_by(versions.c.title_id)
+        .subquery()
     )
     db.execute(
         insert(UnitTitleCount).from_select(
             columns,
             select(
                 literal(ALL_UNITS, BigInteger),
-                direct.c.title_id,
-                cast(func.sum(direct.c.hosts), BigInteger),
-            ).group_by(direct.c.title_id),
+                all_hosts.c.title_id,
+                all_hosts.c.hosts,
+                func.coalesce(all_versions.c.versions, 0),
+            ).outerjoin(all_versions, all_versions.c.title_id == all_hosts.c.title_id),
         )
     )
     direct.drop(conn)
+    unit_packages.drop(conn)
     row = db.get(SummaryRefresh, TITLES) or SummaryRefresh(name=TITLES)
     row.computed_at = at
     row.seconds = round(time.monotonic() - started, 3)

@@ -12,7 +12,8 @@ ALL_UNITS = 0
 
 
 class UnitTitleCount(Base):
-    """How many active hosts of a unit's subtree had a title when the snapshot was taken.
+    """How many active hosts of a unit's subtree had a title, and in how many versions, when the
+    snapshot was taken.
 
     No foreign keys: a refresh rewrites every row (a million at province scale) and checking
     each would double its cost; rows of a deleted unit or title vanish at the next refresh.
@@ -23,6 +24,8 @@ class UnitTitleCount(Base):
     unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     title_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     hosts: Mapped[int]
+    versions: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Distinct versions of the title on those hosts."""
 
 
 class SummaryRefresh(Base):

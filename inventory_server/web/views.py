@@ -392,7 +392,7 @@ def _catalogue(limit: int, offset: int):
             offset=offset,
         ), None
     except admin.AdminError as exc:
-        return ([], 0), str(exc)
+        return ([], 0, None), str(exc)
 
 
 @bp.get("/software")
@@ -400,11 +400,12 @@ def _catalogue(limit: int, offset: int):
 def software():
     """The software catalogue: titles on the user's hosts, install counts, licence class."""
     page_no = _page_arg()
-    (items, total), error = _catalogue(PER_PAGE, (page_no - 1) * PER_PAGE)
+    (items, total, counted_at), error = _catalogue(PER_PAGE, (page_no - 1) * PER_PAGE)
     return render_template(
         "software.html",
         items=items,
         total=total,
+        counted_at=counted_at,
         error=error,
         page=page_no,
         pages=max(1, (total + PER_PAGE - 1) // PER_PAGE),
@@ -416,7 +417,7 @@ def software():
 @login_required(*P["export"])
 def software_export(fmt: str):
     """Download the software catalogue."""
-    (items, _total), error = _catalogue(10**9, 0)
+    (items, _total, _counted_at), error = _catalogue(10**9, 0)
     if error:
         abort(400, description=error)
     rows = [dict(i, licence_class=label(i["licence_class"])) for i in items]

@@ -239,18 +239,21 @@ def test_dashboard_figures_and_filters(client, seed, hosts):
     assert "pkg-0030" in catalogue and "pkg-0001" not in catalogue
 
 
-def test_dashboard_says_when_software_titles_were_counted(client, seed, hosts, db_url):
+def test_dashboard_and_catalogue_say_when_software_titles_were_counted(client, seed, hosts, db_url):
     from inventory_server.admin.summaries import refresh_titles
     from inventory_server.db import make_engine, make_sessionmaker
 
     login(client, seed, "security")
     assert 'id="licence-as-of"' not in client.get("/?lang=en").get_data(as_text=True)
+    assert 'id="counted-at"' not in client.get("/software?lang=en").get_data(as_text=True)
     engine = make_engine(db_url)
     with make_sessionmaker(engine)() as db:
         refresh_titles(db)
     engine.dispose()
     assert "Counted at " in client.get("/?lang=en").get_data(as_text=True)
     assert "Số liệu tính lúc " in client.get("/?lang=vi").get_data(as_text=True)
+    catalogue = client.get("/software?lang=vi").get_data(as_text=True)
+    assert 'id="counted-at"' in catalogue and "Số liệu tính lúc " in catalogue
     api = client.get("/api/v1/dashboard", headers={"Authorization": f"Bearer {seed.admin_token}"})
     assert api.get_json()["licence_as_of"].endswith("Z")
 

@@ -223,3 +223,87 @@ def test_dashboard_refresh_command(sqlite_url, tmp_path):
     with make_sessionmaker(engine)() as db:
         assert summaries.titles_as_of(db) is not None
     engine.dispose()
+
+
+def catalogue_direct(db, *, prefix: str | None) -> list[tuple[str, int, int]]:
+    """(title, hosts, distinct versions) over the active hosts under ``prefix``, host by host."""
+    hosts = {
+        h.id
+        for h in db.scalars(select(Host).where(Host.status == "active"))
+        if prefix is None or (h.unit is not None and h.unit.path.startswith(prefix))
+    }
+    by_title: dict[str, tuple[set, set]] = {}
+    for i in db.scalars(select(SoftwareInstall)):
+        if i.host_id in hosts:
+            title = db.get(SoftwareTitle, i.title_id).name
+            on, versions = by_title.setdefault(title, (set(), set()))
+            on.add(i.host_id)
+            if i.version is not None:
+                versions.add(i.version)
+    rows = [(t, len(on), len(v)) for t, (on, v) in by_title.items()]
+    return sorted(rows, key=lambda r: (-r[1], r[0]))
+
+
+@pytest.mark.parametrize("snapshot", [False, True], ids=["live", "snapshot"])
+def test_catalogue_equals_a_direct_computation(province, snapshot):
+    """Titles with their hosts and distinct versions, for every scope, filtered and paged, equal
+    a host-by-host count, live and from the snapshot (which says when it was taken)."""
+    db = province
+    hosts = {h.hostname: h for h in db.scalars(select(Host))}
+    titles = {t.name: t for t in db.scalars(select(SoftwareTitle))}
+    # More versions: a second vim on one host, another LibreOffice and a version-less Firefox.
+    add_install(db, host_id=hosts["hc-1"].id, title_id=titles["vim"].id, version="9.1", arch="x")
+    add_install(db, host_id=hosts["tttt-1"].id, title_id=titles["vim"].id, version="9.0", arch="x")
+    add_install(db, host_id=hosts["tc-1"].id, title_id=titles["libreoffice"].id, version="7.5")
+    add_install(db, host_id=hosts["tc-2"].id, title_id=titles["firefox"].id, version=None)
+    db.commit()
+    taken = summaries.refresh_titles(db) if snapshot else None
+    for scope in (None, path(db, "TINH"), path(db, "SO-TTTT"), path(db, "PHONG-HC")):
+        want = catalogue_direct(db, prefix=scope)
+        items, total, as_of = services.software_catalogue(db, scope=scope)
+        assert [(i["name"], i["installs"], i["versions"]) for i in items] == want, scope
+        assert total == len(want)
+        assert as_of == (taken.computed_at if snapshot else None)
+        page, total2, _ = services.software_catalogue(db, scope=scope, limit=2, offset=1)
+        assert [i["name"] for i in page] == [r[0] for r in want[1:3]] and total2 == len(want)
+        libre, n, _ = services.software_catalogue(db, scope=scope, q=" LIBRE ")
+        assert [(i["name"], i["installs"], i["versions"]) for i in libre] == [
+            r for r in want if "libre" in r[0]
+        ]
+        assert n == len(libre)
+        free, _n, _ = services.software_catalogue(db, scope=scope, licence_class="open_source")
+        assert [i["name"] for i in free] == [r[0] for r in want if TITLES[r[0]] == "open_source"]
+    # One host with two versions counts once; a version-less install adds no version.
+    whole = {r[0]: r for r in catalogue_direct(db, prefix=None)}
+    assert whole["vim"] == ("vim", 2, 3) and whole["libreoffice"] == ("libreoffice", 2, 2)
+    assert "unused" not in whole  # on the merged host only
+
+
+def test_catalogue_holds_until_the_next_refresh_in_the_api(province, db_url, tmp_path):
+    """The API says when the catalogue was counted; a title installed since shows after the
+    next refresh."""
+    from inventory_server.app import create_app
+
+    db = province
+    first = summaries.refresh_titles(db)
+    tc = db.scalar(select(Host).where(Host.hostname == "tc-1"))
+    unused = db.scalar(select(SoftwareTitle).where(SoftwareTitle.name_key == "unused"))
+    add_install(db, host_id=tc.id, title_id=unused.id, version="2")
+    db.commit()
+    app = create_app(
+        {"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path), "SECRET_KEY": "k", "TESTING": True}
+    )
+    client = app.test_client()
+    from inventory_server.models import User
+    from inventory_server.users.services import create_token
+
+    admin = db.scalar(select(User).where(User.username == "admin"))
+    token = {"Authorization": f"Bearer {create_token(db, user=admin)}"}
+    db.commit()
+    body = client.get("/api/v1/software?q=unused", headers=token).get_json()
+    assert body["items"] == [] and body["total"] == 0
+    assert body["counted_at"] == first.computed_at.isoformat().replace("+00:00", "Z")
+    summaries.refresh_titles(db)
+    body = client.get("/api/v1/software?q=unused", headers=token).get_json()
+    assert [(i["name"], i["installs"], i["versions"]) for i in body["items"]] == [("unused", 1, 1)]
+    app.extensions["kiemke"]["engine"].dispose()
