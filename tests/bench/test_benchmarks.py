@@ -58,7 +58,8 @@ def test_query_benchmark_prints_p95_ratios(pg_template):
     labels = {label for label, _ in lines}
     assert "LibreOffice older than 7.5" in labels
     assert "per-unit summary, province (dashboard)" in labels
-    assert len(lines) == 10  # 8 through the API, 2 reference SQL
+    assert "software catalogue, province, pages 1-3" in labels
+    assert len(lines) == 11  # 9 through the API, 2 reference SQL
     assert "FAILED" not in out
     assert re.search(r"^worst p95: [0-9.]+ ms; ratio worst p95/ceiling", out, re.M)
 
