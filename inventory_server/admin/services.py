@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 
 from inventory_server.db import utcnow
 from inventory_server.enrollment.services import create_secret
+from inventory_server.hosts.posture import AV_STATES
+from inventory_server.hosts.posture import antivirus_state as antivirus_state  # re-exported
 from inventory_server.hosts.services import host_query
 from inventory_server.i18n import _
 from inventory_server.models import (
     AuditLog,
     EnrollmentSecret,
     Host,
-    HostSection,
     OrgUnit,
     SoftwareInstall,
     SoftwareTitle,
@@ -46,7 +47,6 @@ PERMISSIONS = {
 }
 """What each role may open or do; the IT officer's reach is further limited to their subtree."""
 
-AV_STATES = ("protected", "not_running", "missing", "unknown")
 """Antivirus coverage buckets: installed and running; installed, not running; none; no data."""
 
 
@@ -158,48 +158,6 @@ def add_unit(
 
 
 # --- dashboard ----------------------------------------------------------------------------------
-
-
-def antivirus_state(security: dict | None) -> str:
-    """Classify a host's latest ``security`` section into one of AV_STATES."""
-    av = (security or {}).get("antivirus")
-    if not isinstance(av, dict):
-        return "unknown"
-    if not av.get("installed"):
-        return "missing"
-    return "protected" if av.get("running") is True else "not_running"
-
-
-def _antivirus_expr(dialect: str):
-    """The antivirus state of a host as an SQL expression over its ``security`` section.
-
-    Same rule as ``antivirus_state``, read with JSON paths instead of parsing every section:
-    no ``antivirus`` object means "no data"; reports omit defaults, so ``installed`` is absent
-    when false. The object test asks for the JSON type rather than turning the object into text.
-    """
-    data = HostSection.data
-    if dialect == "postgresql":
-        kind = func.jsonb_typeof(data["antivirus"])
-    else:
-        kind = func.json_type(data, "$.antivirus")
-    installed = data[("antivirus", "installed")].as_boolean()
-    running = data[("antivirus", "running")].as_boolean()
-    return case(
-        (kind.is_distinct_from("object"), "unknown"),
-        (installed.is_not(True), "missing"),
-        (running.is_(True), "protected"),
-        else_="not_running",
-    )
-
-
-def _antivirus_states(db: Session, host_ids) -> dict[int, str]:
-    """Classify the hosts' antivirus in SQL (hosts without a security section are left out)."""
-    rows = db.execute(
-        select(HostSection.host_id, _antivirus_expr(db.get_bind().dialect.name)).where(
-            HostSection.section == "security", HostSection.host_id.in_(host_ids)
-        )
-    )
-    return dict(rows.all())
 
 
 def _counts(pairs) -> list[tuple[str, int]]:
@@ -368,29 +326,15 @@ def _host_groups(db: Session, *, scope: str | None, unit: OrgUnit | None, cutoff
     row per host.
     """
     base = host_query(db, scope=scope, unit=unit.code if unit else None)
-    # Each section's state is computed before the join, so the join carries a word, not JSON.
-    security = (
-        select(
-            HostSection.host_id.label("host_id"),
-            _antivirus_expr(db.get_bind().dialect.name).label("av"),
-        )
-        .where(HostSection.section == "security")
-        .subquery()
-    )
-    per_host = (
-        base.with_only_columns(
-            Host.unit_id.label("unit_id"),
-            Host.os_name.label("os_name"),
-            Host.os_family.label("os_family"),
-            Host.role.label("role"),
-            func.coalesce(security.c.av, "unknown").label("av"),
-            case((or_(Host.last_seen.is_(None), Host.last_seen < cutoff), 1), else_=0).label(
-                "stale"
-            ),
-        )
-        .outerjoin(security, security.c.host_id == Host.id)
-        .subquery()
-    )
+    # The antivirus state is the host's own column, set by ingest: no section is read.
+    per_host = base.with_only_columns(
+        Host.unit_id.label("unit_id"),
+        Host.os_name.label("os_name"),
+        Host.os_family.label("os_family"),
+        Host.role.label("role"),
+        Host.av_state.label("av"),
+        case((or_(Host.last_seen.is_(None), Host.last_seen < cutoff), 1), else_=0).label("stale"),
+    ).subquery()
     keys = [per_host.c[k] for k in ("unit_id", "os_name", "os_family", "role", "av", "stale")]
     return db.execute(select(*keys, func.count().label("n")).group_by(*keys)).all()
 

@@ -41,6 +41,8 @@ class Host(Base):
     last_seen: Mapped[dt.datetime | None] = mapped_column(index=True)
     last_full_at: Mapped[dt.datetime | None]
     report_count: Mapped[int] = mapped_column(default=0)
+    av_state: Mapped[str] = mapped_column(String(16), default="unknown", server_default="unknown")
+    """The antivirus state of the latest security section (``hosts.posture.AV_STATES``)."""
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("hosts.id", ondelete="SET NULL"))
 
     unit: Mapped[OrgUnit | None] = relationship(lazy="joined")

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from agent.schema import SECTIONS, Hardware, Network, OSInfo, Report, Software
 from inventory_server.db import pg_array_literal, pg_unnest_insert, utcnow
+from inventory_server.hosts.posture import antivirus_state
 from inventory_server.models import (
     AgentCredential,
     HardwareComponent,
@@ -1056,7 +1057,9 @@ def _copy_text(value) -> str:
 
 
 def _apply_security(db: Session, host: Host, security, *, first: bool, now) -> dict:
-    return _builtins(security)
+    data = _builtins(security)
+    host.av_state = antivirus_state(data)  # counted by the dashboard without reading sections
+    return data
 
 
 def _flatten(prefix: str, value, out: dict) -> dict:

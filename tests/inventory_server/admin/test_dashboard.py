@@ -77,6 +77,7 @@ def province(db_url):
                 db.add(
                     HostSection(host_id=host.id, section="security", digest="0" * 64, data=section)
                 )
+                host.av_state = services.antivirus_state(section)  # as ingest sets it
             for title in installed:
                 add_install(db, host_id=host.id, title_id=titles[title].id, version="1.0")
         db.commit()
