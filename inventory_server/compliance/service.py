@@ -802,6 +802,7 @@ def run_job(
             job.status, job.total, job.done, job.started_at = "running", len(ids), 0, utcnow()
             db.commit()
             for chunk in _chunks(ids, BATCH):
+                _hold_hosts(db, chunk)
                 evaluate_hosts(db, pack_set, chunk, refresh_evidence)
                 job.done += len(chunk)
                 db.commit()
@@ -819,6 +820,22 @@ def run_job(
                 db.commit()
             except Exception:  # the database itself is gone: nothing more to record
                 log.exception("compliance job %s: could not record the failure", job_id)
+
+
+def _hold_hosts(db: Session, host_ids: Sequence[int]) -> None:
+    """Keep reports of these hosts out until the batch commits (PostgreSQL).
+
+    A report holds its host's row lock from before it writes until it commits, and evaluates the
+    host with what it wrote. Taking a share lock on the batch's rows before reading their facts
+    waits for reports in flight and holds back new ones, so the batch never writes results of
+    facts older than a report's (an older result would stand until the next change). Locks are
+    taken in id order.
+    """
+    if db.get_bind().dialect.name != "postgresql":
+        return  # SQLite has no row locks: there the window stays (a report within a batch)
+    db.execute(
+        select(Host.id).where(Host.id.in_(host_ids)).order_by(Host.id).with_for_update(read=True)
+    ).all()
 
 
 def start_job(

@@ -592,3 +592,62 @@ def test_unit_roll_up_equals_a_unit_by_unit_count(seed, db_url):
     assert subtree_heads("/1/4/9/", known) == ["a", "b"]
     assert subtree_heads("/1/40/", known) == ["a", "c"]
     assert subtree_heads("/3/", known) == []
+
+
+def test_a_job_waits_for_a_report_in_flight_and_evaluates_what_it_wrote(client, seed, db_url):
+    """A re-evaluation batch waits for the host lock a report holds, then evaluates the facts
+    the report wrote, not those from before it (which would stand until the next change)."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("row locks: PostgreSQL only (SQLite has one writer and no row locks)")
+    from sqlalchemy import text
+
+    from inventory_server.models import ComplianceJob, Host, HostSection
+
+    report = fixture_report()
+    host_id, token = enroll(client, seed.secret, report)
+    send(client, token, report)
+    assert results(db_url, host_id)[(WS, "firewall_enabled")].status == "pass"
+    pack_set = service.packs_in_force()
+    engine = make_engine(db_url)
+    sessions = make_sessionmaker(engine)
+    with sessions() as db:
+        job_id = service.create_job(db, "test").id
+    # A report in flight: the host row locked as ingest locks it, its new section not committed.
+    writer = sessions()
+    writer.execute(
+        select(Host).where(Host.id == host_id).with_for_update(of=Host, key_share=True)
+    ).all()
+    section = writer.scalar(
+        select(HostSection).where(HostSection.host_id == host_id, HostSection.section == "security")
+    )
+    section.data = dict(section.data, firewall={"enabled": False, "backend": "nftables"})
+    writer.flush()
+    job = threading.Thread(
+        target=service.run_job,
+        kwargs={
+            "session_factory": sessions,
+            "job_id": job_id,
+            "pack_set": pack_set,
+            "host_ids": [host_id],
+        },
+    )
+    job.start()
+    with engine.connect() as probe:
+        for _ in range(200):  # the job's batch waits on the report's row lock
+            waiting = probe.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
+            if waiting:
+                break
+            time.sleep(0.05)
+    assert waiting == 1
+    writer.commit()
+    writer.close()
+    job.join(timeout=60)
+    with sessions() as db:
+        assert db.get(ComplianceJob, job_id).status == "done"
+    engine.dispose()
+    assert results(db_url, host_id)[(WS, "firewall_enabled")].status == "fail"
