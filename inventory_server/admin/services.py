@@ -47,8 +47,6 @@ PERMISSIONS = {
 }
 """What each role may open or do; the IT officer's reach is further limited to their subtree."""
 
-"""Antivirus coverage buckets: installed and running; installed, not running; none; no data."""
-
 
 class AdminError(ValueError):
     """An administrative request was refused; ``status`` and ``field`` say how and where."""

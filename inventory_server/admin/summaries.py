@@ -24,16 +24,13 @@ from sqlalchemy import (
     literal,
     select,
     text,
-    true,
 )
 from sqlalchemy.orm import Session, aliased
 
 from inventory_server.db import utcnow
+from inventory_server.hosts.services import active_host_packages
 from inventory_server.models import (
-    Host,
-    HostSoftware,
     OrgUnit,
-    SoftwareInstall,
     SoftwarePackage,
     SoftwareTitle,
 )
@@ -64,47 +61,19 @@ def _packages_table() -> Table:
     )
 
 
-def _host_titles(db: Session):
-    """Subquery of the distinct (host, title) pairs of every host's installed packages.
+def _up_the_tree(source, unit_id, title_id, measure, label: str):
+    """Subquery of (unit_id, title_id, ``label``): ``measure`` over each unit's whole subtree.
 
-    On PostgreSQL the package-id arrays are expanded alone (no install dates) and each id is
-    joined to its title only.
+    Every row of ``source`` counts for its unit (``unit_id``) and each of the unit's ancestors.
     """
-    if db.get_bind().dialect.name == "postgresql":
-        ids = func.unnest(HostSoftware.package_ids).label("package_id")
-        expanded = select(HostSoftware.host_id, ids).subquery()
-        return (
-            select(expanded.c.host_id, SoftwarePackage.title_id)
-            .join(SoftwarePackage, SoftwarePackage.id == expanded.c.package_id)
-            .distinct()
-            .subquery()
-        )
-    return select(SoftwareInstall.host_id, SoftwareInstall.title_id).distinct().subquery()
-
-
-def _unit_packages(db: Session):
-    """SELECT of the distinct (unit, package version id) pairs of the active hosts.
-
-    The package-id arrays are expanded alone, without joining each element to its catalogue
-    row: the few distinct pairs are joined afterwards.
-    """
-    if db.get_bind().dialect.name == "postgresql":
-        ids = func.unnest(HostSoftware.package_ids).label("package_id")
-        pairs = (
-            select(Host.unit_id, ids)
-            .join(Host, Host.id == HostSoftware.host_id)
-            .where(Host.status == "active")
-            .subquery()
-        )
-        return select(pairs.c.unit_id, pairs.c.package_id).distinct()
-    each = func.json_each(HostSoftware.package_ids).table_valued("value")
+    own, ancestor = aliased(OrgUnit), aliased(OrgUnit)
     return (
-        select(Host.unit_id, each.c.value)
-        .select_from(HostSoftware)
-        .join(each, true())
-        .join(Host, Host.id == HostSoftware.host_id)
-        .where(Host.status == "active")
-        .distinct()
+        select(ancestor.id.label("unit_id"), title_id, measure.label(label))
+        .select_from(source)
+        .join(own, own.id == unit_id)
+        .join(ancestor, own.path.startswith(ancestor.path))
+        .group_by(ancestor.id, title_id)
+        .subquery()
     )
 
 
@@ -126,21 +95,31 @@ def refresh_titles(db: Session) -> SummaryRefresh:
     direct = _direct_table()
     direct.drop(conn, checkfirst=True)
     direct.create(conn)
-    pairs = _host_titles(db)
+    # Each active host's distinct titles, counted per unit.
+    packages = active_host_packages(db)
+    pairs = (
+        select(packages.c.unit_id, packages.c.host_id, SoftwarePackage.title_id)
+        .join(SoftwarePackage, SoftwarePackage.id == packages.c.package_id)
+        .distinct()
+        .subquery()
+    )
     db.execute(
         insert(direct).from_select(
             ["unit_id", "title_id", "hosts"],
-            select(Host.unit_id, pairs.c.title_id, func.count())
-            .select_from(pairs)
-            .join(Host, Host.id == pairs.c.host_id)
-            .where(Host.status == "active")
-            .group_by(Host.unit_id, pairs.c.title_id),
+            select(pairs.c.unit_id, pairs.c.title_id, func.count()).group_by(
+                pairs.c.unit_id, pairs.c.title_id
+            ),
         )
     )
     unit_packages = _packages_table()
     unit_packages.drop(conn, checkfirst=True)
     unit_packages.create(conn)
-    db.execute(insert(unit_packages).from_select(["unit_id", "package_id"], _unit_packages(db)))
+    db.execute(
+        insert(unit_packages).from_select(
+            ["unit_id", "package_id"],
+            select(packages.c.unit_id, packages.c.package_id).distinct(),
+        )
+    )
     versions = (
         select(unit_packages.c.unit_id, SoftwarePackage.title_id, SoftwarePackage.version)
         .join(SoftwarePackage, SoftwarePackage.id == unit_packages.c.package_id)
@@ -148,31 +127,19 @@ def refresh_titles(db: Session) -> SummaryRefresh:
         .subquery()
     )
     db.execute(delete(UnitTitleCount))
-    own, ancestor = aliased(OrgUnit), aliased(OrgUnit)
-    hosts_up = (
-        select(
-            ancestor.id.label("unit_id"),
-            direct.c.title_id,
-            cast(func.sum(direct.c.hosts), BigInteger).label("hosts"),
-        )
-        .select_from(direct)
-        .join(own, own.id == direct.c.unit_id)
-        .join(ancestor, own.path.startswith(ancestor.path))
-        .group_by(ancestor.id, direct.c.title_id)
-        .subquery()
+    hosts_up = _up_the_tree(
+        direct,
+        direct.c.unit_id,
+        direct.c.title_id,
+        cast(func.sum(direct.c.hosts), BigInteger),
+        "hosts",
     )
-    vown, vancestor = aliased(OrgUnit), aliased(OrgUnit)
-    versions_up = (
-        select(
-            vancestor.id.label("unit_id"),
-            versions.c.title_id,
-            func.count(func.distinct(versions.c.version)).label("versions"),
-        )
-        .select_from(versions)
-        .join(vown, vown.id == versions.c.unit_id)
-        .join(vancestor, vown.path.startswith(vancestor.path))
-        .group_by(vancestor.id, versions.c.title_id)
-        .subquery()
+    versions_up = _up_the_tree(
+        versions,
+        versions.c.unit_id,
+        versions.c.title_id,
+        func.count(func.distinct(versions.c.version)),
+        "versions",
     )
     columns = ["unit_id", "title_id", "hosts", "versions"]
     db.execute(

@@ -3,6 +3,7 @@
 from typing import Any
 
 AV_STATES = ("protected", "not_running", "missing", "unknown")
+"""Antivirus coverage buckets: installed and running; installed, not running; none; no data."""
 
 
 def antivirus_state(security: dict[str, Any] | None) -> str:

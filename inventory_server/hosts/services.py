@@ -164,6 +164,21 @@ def package_ids_of(db: Session, host_ids: Select):
     )
 
 
+def active_host_packages(db: Session):
+    """Subquery of (unit_id, host_id, package_id): every package-version id of each active host.
+
+    The package-id arrays are expanded alone (unnest on PostgreSQL, json_each on SQLite),
+    without install dates or a join to the catalogue per element.
+    """
+    base = select(Host.unit_id, HostSoftware.host_id).join(Host, Host.id == HostSoftware.host_id)
+    base = base.where(Host.status == "active")
+    if db.get_bind().dialect.name == "postgresql":
+        ids = func.unnest(HostSoftware.package_ids).label("package_id")
+        return base.add_columns(ids).subquery()
+    each = func.json_each(HostSoftware.package_ids).table_valued("value")
+    return base.add_columns(each.c.value.label("package_id")).join(each, true()).subquery()
+
+
 def hosts_with_packages(db: Session, package_ids: list[int]):
     """Return a SELECT of the ids of hosts holding any of ``package_ids``."""
     if not package_ids:

@@ -21,6 +21,7 @@ from inventory_server.hooks import run_after_ingest, run_before_commit
 from inventory_server.i18n import _
 from inventory_server.models import AgentCredential, Host
 from inventory_server.reports.ingest import (
+    ACTIVE_TOKEN,
     HostRow,
     ReportInvalid,
     carries_data,
@@ -38,11 +39,7 @@ bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 _TOKEN_HOST = (
     select(AgentCredential.host_id)
     .join(Host, Host.id == AgentCredential.host_id)
-    .where(
-        AgentCredential.token_hash == bindparam("token_hash"),
-        AgentCredential.revoked_at.is_(None),
-        Host.status == "active",
-    )
+    .where(*ACTIVE_TOKEN)
 )
 _LOCK_HOST = (
     select(Host)

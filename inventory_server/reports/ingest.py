@@ -99,6 +99,12 @@ _DIGESTS = (
     .where(HostSection.host_id == Host.id)
     .scalar_subquery()
 )
+ACTIVE_TOKEN = (
+    AgentCredential.token_hash == bindparam("token_hash"),
+    AgentCredential.revoked_at.is_(None),
+    Host.status == "active",
+)
+"""The token (bound as ``token_hash``) is not revoked and its host is active."""
 _FIND_HOST = (
     select(
         Host.id,
@@ -111,11 +117,7 @@ _FIND_HOST = (
         _DIGESTS,
     )
     .join(AgentCredential, AgentCredential.host_id == Host.id)
-    .where(
-        AgentCredential.token_hash == bindparam("token_hash"),
-        AgentCredential.revoked_at.is_(None),
-        Host.status == "active",
-    )
+    .where(*ACTIVE_TOKEN)
 )
 
 
@@ -130,11 +132,7 @@ def find_host(conn: Connection | Session, token: str) -> HostRow | None:
 _LOCK_BY_TOKEN = (
     select(Host, _DIGESTS)
     .join(AgentCredential, AgentCredential.host_id == Host.id)
-    .where(
-        AgentCredential.token_hash == bindparam("token_hash"),
-        AgentCredential.revoked_at.is_(None),
-        Host.status == "active",
-    )
+    .where(*ACTIVE_TOKEN)
     .with_for_update(of=Host, key_share=True)
     .execution_options(populate_existing=True)
 )
