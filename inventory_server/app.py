@@ -10,6 +10,7 @@ from inventory_server import __version__, errors
 from inventory_server.config import load_config, secret_key
 from inventory_server.db import make_engine, make_sessionmaker
 from inventory_server.i18n import LANGUAGES
+from inventory_server.security import RESPONSE_HEADERS
 
 BLUEPRINTS = (
     "inventory_server.enrollment.api:bp",
@@ -55,9 +56,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.after_request
     def _headers(resp):
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        for name, value in RESPONSE_HEADERS:
+            resp.headers.setdefault(name, value)
         if request.args.get("lang") in LANGUAGES:
             resp.set_cookie(
                 "lang",
@@ -85,7 +85,20 @@ def create_app(config: dict | None = None) -> Flask:
         except Exception:
             return jsonify(status="error", version=__version__, database="unreachable"), 503
 
+    if engine.dialect.name == "postgresql":
+        from inventory_server.reports.fast import UnchangedReports
+
+        # Unchanged reports, most of what agents send, are answered before Flask (see there).
+        app.wsgi_app = app.extensions["kiemke"]["fast"] = UnchangedReports(app)
     return app
+
+
+def dispose(app: Flask) -> None:
+    """Close the application's database connections (its pool and the fast path's)."""
+    app.extensions["kiemke"]["engine"].dispose()
+    fast = app.extensions["kiemke"].get("fast")
+    if fast is not None:
+        fast.dispose()
 
 
 def get_db():

@@ -25,26 +25,26 @@ def read_body() -> bytes:
             "unsupported_encoding",
             _("Content-Encoding %(enc)s is not supported; use gzip", enc=encoding),
         )
-    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    out = bytearray()
     try:
-        chunk = d.decompress(raw, limit + 1 - len(out))
-        out += chunk
-        while d.unconsumed_tail and len(out) <= limit:
-            out += d.decompress(d.unconsumed_tail, limit + 1 - len(out))
-        if len(out) > limit:
-            raise ApiError(
-                413,
-                "payload_too_large",
-                _("The decompressed body is larger than the configured limit"),
-            )
-        out += d.flush()
+        out = inflate(raw, limit)
     except zlib.error as exc:
         raise ApiError(
             400, "bad_gzip", _("The body is not valid gzip: %(err)s", err=str(exc))
         ) from exc
-    if len(out) > limit:
+    if out is None:
         raise ApiError(
             413, "payload_too_large", _("The decompressed body is larger than the configured limit")
         )
-    return bytes(out)
+    return out
+
+
+def inflate(raw: bytes, limit: int) -> bytes | None:
+    """Gunzip ``raw`` in bounded steps; None past ``limit`` bytes. Raises ``zlib.error``."""
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = bytearray(d.decompress(raw, limit + 1))
+    while d.unconsumed_tail and len(out) <= limit:
+        out += d.decompress(d.unconsumed_tail, limit + 1 - len(out))
+    if len(out) > limit:
+        return None
+    out += d.flush()
+    return None if len(out) > limit else bytes(out)

@@ -9,6 +9,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 HOST_TOKEN_PREFIX = "kmh_"  # noqa: S105 - a prefix, not a secret
 USER_TOKEN_PREFIX = "kmu_"  # noqa: S105 - a prefix, not a secret
 ENROLL_SECRET_PREFIX = "kme_"  # noqa: S105 - a prefix, not a secret
+RESPONSE_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+)
+"""Headers on every response."""
 
 
 def new_token(prefix: str) -> str:

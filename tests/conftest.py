@@ -167,12 +167,12 @@ def seed_database(url: str) -> Seed:
 @pytest.fixture
 def app(db_url, tmp_path):
     """The Flask app on a fresh database (SQLite and PostgreSQL)."""
-    from inventory_server.app import create_app
+    from inventory_server.app import create_app, dispose
 
     application = create_app({"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "data"),
                               "SECRET_KEY": "test-secret-key", "TESTING": True})
     yield application
-    application.extensions["kiemke"]["engine"].dispose()
+    dispose(application)
 
 
 @pytest.fixture

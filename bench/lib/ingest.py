@@ -109,7 +109,11 @@ def main(argv=None) -> int:
     try:
         server.cli(env, "init", "--admin-password", "bench-admin-password-1")
         secret = server.last_line(server.cli(env, "secret", "create", "--days", "1"))
-        with mp.get_context("fork").Pool(os.cpu_count() or 2) as pool:
+        # The workers must not inherit the SIGTERM handler above: terminate() would leave a
+        # worker stuck on the task queue's lock, and the benchmark hanging with it.
+        with mp.get_context("fork").Pool(
+            os.cpu_count() or 2, signal.signal, (signal.SIGTERM, signal.SIG_DFL)
+        ) as pool:
             built = pool.map(_build, [(i, args.seed, secret) for i in range(args.hosts)], 16)
         sizes = [b[3] for b in built]
         full_kib = sum(len(b[0]) for b in built) / len(built) / 1024

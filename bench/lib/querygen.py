@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import multiprocessing as mp
 import random
+import signal
 
 import psycopg
 
@@ -272,7 +273,8 @@ def load(
         (conninfo, 1 + i * step, min(hosts, (i + 1) * step) + 1, seed, n_titles, per_host)
         for i in range(workers)
     ]
-    with mp.get_context("fork").Pool(workers) as p:
+    # Default SIGTERM in the workers: bench/query's handler would keep terminate() waiting.
+    with mp.get_context("fork").Pool(workers, signal.signal, (signal.SIGTERM, signal.SIG_DFL)) as p:
         installs = sum(p.map(_install_rows, jobs))
     say(f"  {installs} installs loaded; rebuilding indexes and foreign keys...")
     with psycopg.connect(conninfo, autocommit=True) as conn, conn.cursor() as cur:

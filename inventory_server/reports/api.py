@@ -1,12 +1,11 @@
 """POST /api/v1/reports: agents send full or delta reports with their host token.
 
 The common case, an unchanged delta (every digest equals the stored one), is answered on
-PostgreSQL with one UPDATE that authenticates the token, checks the identity and digests and
-records the visit (``touch_if_unchanged``, sent with its COMMIT). Otherwise one query
-authenticates the token and reads the host's identity and section digests (for a report that
-carries section data, the same query takes the host row lock); an unchanged report then takes
-one UPDATE of the host row, and any report that writes sections holds the host row lock and goes
-through :func:`inventory_server.reports.ingest.ingest`.
+PostgreSQL before Flask, with one statement (:mod:`inventory_server.reports.fast`). What reaches
+this view takes one query that authenticates the token and reads the host's identity and section
+digests (for a report that carries section data, the same query takes the host row lock); an
+unchanged report then takes one UPDATE of the host row, and any report that writes sections holds
+the host row lock and goes through :func:`inventory_server.reports.ingest.ingest`.
 """
 
 import msgspec
@@ -28,7 +27,6 @@ from inventory_server.reports.ingest import (
     find_host,
     ingest,
     lock_host,
-    touch_if_unchanged,
     touch_unchanged,
     unchanged,
 )
@@ -36,7 +34,7 @@ from inventory_server.security import HOST_TOKEN_PREFIX, token_hash
 from inventory_server.validation import decode
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
-_TOKEN_HOST = (
+TOKEN_HOST = (
     select(AgentCredential.host_id)
     .join(Host, Host.id == AgentCredential.host_id)
     .where(*ACTIVE_TOKEN)
@@ -93,17 +91,6 @@ def post_report():
     except ApiError:
         authenticate_host()  # a bad token is told first, as before reading the body
         raise
-    if report.schema_version <= SCHEMA_VERSION:
-        # The common case first: an unchanged report of a known host, in one statement.
-        try:
-            host_id = touch_if_unchanged(get_db().connection(), token, report)
-        except ReportInvalid as exc:
-            get_db().rollback()
-            authenticate_host()
-            raise ApiError(422, "invalid", str(exc), exc.field) from exc
-        if host_id is not None:
-            get_db().commit()  # committed with the UPDATE already: closes the session's side
-            return _accepted(host_id, [])
     locked = None
     if report.schema_version <= SCHEMA_VERSION and carries_data(report):
         # A report with data nearly always writes: authenticate and lock in one query.
@@ -159,7 +146,7 @@ def discard_report():
     # The least authentication can read: the token's active host, nothing else.
     token = _bearer()
     host_id = (
-        get_db().scalar(_TOKEN_HOST, {"token_hash": token_hash(token)})
+        get_db().scalar(TOKEN_HOST, {"token_hash": token_hash(token)})
         if token.startswith(HOST_TOKEN_PREFIX)
         else None
     )

@@ -224,50 +224,39 @@ def touch_unchanged(conn: Connection, host: HostRow, report: Report) -> None:
         pg.commit()
 
 
-def touch_if_unchanged(conn: Connection, token: str, report: Report) -> int | None:
+def touch_known(pg, token: str, report: Report) -> int | None:
     """Record the visit of an unchanged report in one statement; return the host id, or None.
 
-    PostgreSQL only, and only for delta reports carrying digests alone, without collection
-    errors (a full report, or one with data, takes the general path): the statement finds the
-    host by its token, checks the identity and the stored digests of every section as
-    :func:`unchanged` does, and updates the visit, sent with its COMMIT in one round trip (the
-    caller's commit then finds nothing to do). None means anything else (no such token, a
-    change, another database): the caller takes the general path, which authenticates again.
-    Raises ReportInvalid like :func:`ingest`.
+    ``pg`` is a psycopg connection in autocommit mode whose commits do not wait for the WAL
+    flush (see :mod:`inventory_server.reports.fast`): a crash may lose only this visit. Only
+    for delta reports carrying digests alone, without collection errors (a full report, or one
+    with data, takes the general path): the statement finds the host by its token, checks the
+    identity and the stored digests of every section as :func:`unchanged` does, and updates the
+    visit. None means anything else (no such token, a change): the caller takes the general
+    path, which authenticates again. Raises ReportInvalid like :func:`ingest`.
     """
-    if (
-        conn.dialect.name != "postgresql"
-        or report.kind != "delta"
-        or report.errors
-        or not token.startswith(HOST_TOKEN_PREFIX)
-    ):
+    if report.kind != "delta" or report.errors or not token.startswith(HOST_TOKEN_PREFIX):
         return None
     validate(report)
     # Agents send a section's data only when it changed: then there is something to store.
     if any(getattr(report, name) is not None for name in SECTIONS):
         return None
     ident = report.host
-    now = utcnow()
-    pg = conn.connection.driver_connection
-    with pg.pipeline():
-        pg.execute("SET LOCAL synchronous_commit TO OFF")
-        cur = pg.execute(
-            _TOUCH_KNOWN,
-            {
-                "now": now,
-                "v": report.agent.version,
-                "token_hash": token_hash(token),
-                "hostname": ident.hostname,
-                "fqdn": ident.fqdn or None,
-                "machine_id": ident.machine_id or None,
-                "dmi_uuid": ident.dmi_uuid or None,
-                "serial": ident.serial or None,
-                "role": ident.role or None,
-                "digests": ",".join(f"{name}:{report.digests[name]}" for name in _SORTED_SECTIONS),
-            },
-        )
-        pg.commit()
-    row = cur.fetchone()
+    row = pg.execute(
+        _TOUCH_KNOWN,
+        {
+            "now": utcnow(),
+            "v": report.agent.version,
+            "token_hash": token_hash(token),
+            "hostname": ident.hostname,
+            "fqdn": ident.fqdn or None,
+            "machine_id": ident.machine_id or None,
+            "dmi_uuid": ident.dmi_uuid or None,
+            "serial": ident.serial or None,
+            "role": ident.role or None,
+            "digests": ",".join(f"{name}:{report.digests[name]}" for name in _SORTED_SECTIONS),
+        },
+    ).fetchone()
     return row[0] if row else None
 
 

@@ -1,9 +1,9 @@
 """The cheap paths of ingest agree with the general ones.
 
-The unchanged report recorded in one statement (PostgreSQL) decides exactly as ``unchanged``
-does; array literals bound for ``unnest`` come back as they were sent; the org-tree part read for
-one host's evaluation gives the parameters of the whole tree; packages are chosen in report order
-whichever of them the process had cached.
+The unchanged report recorded in one statement (PostgreSQL, before Flask) decides exactly as
+``unchanged`` does; array literals bound for ``unnest`` come back as they were sent; the org-tree
+part read for one host's evaluation gives the parameters of the whole tree; packages are chosen in
+report order whichever of them the process had cached.
 """
 
 import datetime as dt
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from agent.report import digests, make_delta
 from agent.schema import SECTIONS, CollectorError, Package
+from inventory_server.app import dispose
 from inventory_server.compliance import service
 from inventory_server.db import make_engine, make_sessionmaker, pg_array_literal
 from inventory_server.models import (
@@ -147,6 +148,15 @@ def test_one_statement_touch_decides_as_unchanged_does(pg_url, tmp_path):
     host_id, token = enroll(client, seed_database(pg_url).secret, full)
     assert post(client, token, body(full)).status_code == 200
     engine, sessions = _sessions(pg_url)
+    fast = app.extensions["kiemke"]["fast"]
+
+    def touch(token, report):
+        conn = fast.engine.raw_connection()
+        try:
+            return ingest.touch_known(conn.driver_connection, token, report)
+        finally:
+            conn.close()
+
     taken = 0
     for label, report in _report_variants(full):
         with sessions() as db:
@@ -158,32 +168,34 @@ def test_one_statement_touch_decides_as_unchanged_does(pg_url, tmp_path):
                 and all(getattr(report, name) is None for name in SECTIONS)
             )
             before = db.get(Host, host_id).report_count
-        with sessions() as db:
-            got = ingest.touch_if_unchanged(db.connection(), token, report)
-            db.commit()
+        got = touch(token, report)
         with sessions() as db:
             after = db.get(Host, host_id).report_count
         assert got == (host_id if expected else None), label
         assert after == before + (1 if expected else 0), label
         taken += expected
     assert taken >= 3, "unchanged reports, and ones leaving out optional identity fields"
+    delta = make_delta(full, full.digests)
+    assert touch(token + "x", delta) is None
+    assert touch("not-a-token", delta) is None
+    assert touch(token, delta) == host_id
     with sessions() as db:
-        assert ingest.touch_if_unchanged(db.connection(), token + "x", full) is None
-        assert ingest.touch_if_unchanged(db.connection(), "not-a-token", full) is None
         db.execute(update(AgentCredential).values(revoked_at=dt.datetime.now(dt.UTC)))
         db.commit()
-    with sessions() as db:
-        assert ingest.touch_if_unchanged(db.connection(), token, full) is None
-    app.extensions["kiemke"]["engine"].dispose()
+    assert touch(token, delta) is None
+    dispose(app)
     engine.dispose()
 
 
-def test_one_statement_touch_is_postgresql_only(sqlite_url):
-    engine, sessions = _sessions(sqlite_url)
-    with sessions() as db:
-        report = make_report(packages=1)
-        assert ingest.touch_if_unchanged(db.connection(), "kmh_anything", report) is None
-    engine.dispose()
+def test_one_statement_touch_is_postgresql_only(sqlite_url, tmp_path):
+    from inventory_server.app import create_app
+
+    app = create_app(
+        {"DATABASE_URL": sqlite_url, "DATA_DIR": str(tmp_path / "data"), "TESTING": True}
+    )
+    assert "fast" not in app.extensions["kiemke"]
+    assert app.wsgi_app.__self__ is app  # Flask's own, nothing in front
+    dispose(app)
 
 
 def test_unchanged_report_with_a_bad_token_is_401_even_with_a_bad_body(client, seed):

@@ -1,9 +1,12 @@
-"""The unchanged-report fast path, COPY of odd strings, and the benchmark discard endpoint."""
+"""The unchanged-report fast path (before Flask, on PostgreSQL), COPY of odd strings, and the
+benchmark discard endpoint."""
 
 import datetime as dt
 
 import msgspec
-from sqlalchemy import select
+import pytest
+from flask import request
+from sqlalchemy import select, text
 
 from agent.report import digests, make_delta
 from agent.schema import Package
@@ -38,6 +41,113 @@ def test_unchanged_delta_only_records_the_visit(client, seed, db_url):
     assert after.agent_version == "0.2.0"
     assert after.last_seen >= before.last_seen
     assert after.last_full_at == before.last_full_at
+
+
+def _count_flask_requests(app) -> list[str]:
+    """Record the path of every request that reaches Flask."""
+    seen: list[str] = []
+    app.before_request_funcs.setdefault(None, []).append(
+        lambda: seen.append(request.full_path.rstrip("?"))
+    )
+    return seen
+
+
+def test_unchanged_deltas_are_answered_before_flask_on_postgresql(app, client, seed, db_url):
+    seen = _count_flask_requests(app)
+    host_id, token = enroll(client, seed.secret)
+    full = make_report(packages=20)
+    assert post(client, token, body(full, compress=True), gz=True).status_code == 200
+    before = _host(db_url, host_id)
+    delta = make_delta(full, full.digests)
+    for data, gz in ((body(delta), False), (body(delta, compress=True), True)):
+        r = post(client, token, data, gz=gz)
+        assert r.status_code == 200
+        assert r.get_json() == {"status": "accepted", "host_id": host_id, "need_full": []}
+        assert r.headers["Content-Type"] == "application/json"
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["X-Frame-Options"] == "DENY"
+        assert r.headers["Referrer-Policy"] == "same-origin"
+    assert _host(db_url, host_id).report_count == before.report_count + 2
+    on_pg = db_url.startswith("postgresql")
+    # enroll and the full report reach Flask; on PostgreSQL the two deltas do not
+    assert len(seen) == (2 if on_pg else 4)
+
+
+def test_reports_the_fast_path_cannot_answer_reach_flask_whole(app, client, seed, db_url):
+    seen = _count_flask_requests(app)
+    host_id, token = enroll(client, seed.secret)
+    full = make_report(packages=20)
+    assert post(client, token, body(full)).status_code == 200
+    delta = make_delta(full, full.digests)
+    # a query string, and a changed section carried with its data: Flask stores it
+    assert client.post(
+        "/api/v1/reports?lang=vi", data=body(delta), content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    ).status_code == 200
+    changed = make_report(packages=21)
+    changed_delta = make_delta(changed, full.digests)
+    assert changed_delta.software is not None
+    r = post(client, token, body(changed_delta, compress=True), gz=True)
+    assert r.status_code == 200, r.get_json()
+    assert len(_host_packages(db_url, host_id)) == 21
+    # errors are the general path's, named as ever
+    assert post(client, token + "x", body(delta)).status_code == 401
+    assert post(client, token, b"{not json").get_json()["error"]["code"] == "malformed_json"
+    assert post(client, token, b"\x1f\x8b not gzip", gz=True).get_json()["error"]["code"] == (
+        "bad_gzip"
+    )
+    newer = msgspec.structs.replace(delta, schema_version=delta.schema_version + 1)
+    assert post(client, token, body(newer)).get_json()["error"]["code"] == "unsupported_schema"
+    odd = make_delta(full, full.digests)
+    odd.digests = {**full.digests, "printers": "0" * 64}
+    assert post(client, token, body(odd)).status_code == 422
+    assert len(seen) == 9  # enroll, the full report and every one of the seven above
+
+
+def _host_packages(db_url, host_id) -> list[str]:
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine)() as db:
+        names = db.scalars(
+            select(SoftwareTitle.name)
+            .join(SoftwareInstall, SoftwareInstall.title_id == SoftwareTitle.id)
+            .where(SoftwareInstall.host_id == host_id)
+        ).all()
+    engine.dispose()
+    return names
+
+
+def test_a_lost_fast_path_connection_falls_back_without_losing_the_report(
+    app, client, seed, db_url
+):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the fast path is PostgreSQL's")
+    seen = _count_flask_requests(app)
+    host_id, token = enroll(client, seed.secret)
+    full = make_report(packages=5)
+    assert post(client, token, body(full)).status_code == 200
+    delta = body(make_delta(full, full.digests))
+    assert post(client, token, delta).status_code == 200
+    assert len(seen) == 2
+    pool = app.extensions["kiemke"]["fast"].engine
+    conn = pool.raw_connection()
+    # autocommit, and commits that do not wait for the WAL flush: a visit is all it records
+    assert conn.driver_connection.autocommit
+    assert conn.driver_connection.execute("SHOW synchronous_commit").fetchone() == ("off",)
+    backend = conn.driver_connection.info.backend_pid
+    conn.close()
+    admin = make_engine(db_url)
+    with admin.connect() as c:
+        assert c.execute(text("SELECT pg_terminate_backend(:p)"), {"p": backend}).scalar()
+    admin.dispose()
+    count = _host(db_url, host_id).report_count
+    r = post(client, token, delta)
+    assert r.status_code == 200
+    assert r.get_json()["host_id"] == host_id
+    assert len(seen) == 3  # the general path answered
+    assert _host(db_url, host_id).report_count == count + 1  # once, not twice
+    assert post(client, token, delta).status_code == 200
+    assert len(seen) == 3  # and the next one is answered on a new connection
+    assert _host(db_url, host_id).report_count == count + 2
 
 
 def test_unchanged_sections_with_new_identity_take_the_full_path(client, seed, db_url):
@@ -112,7 +222,7 @@ def test_discard_endpoint_is_404_unless_enabled(client, seed):
 
 
 def test_discard_endpoint_authenticates_and_decompresses(db_url, seed, tmp_path):
-    from inventory_server.app import create_app
+    from inventory_server.app import create_app, dispose
 
     app = create_app({"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "data"),
                       "SECRET_KEY": "test-secret-key", "TESTING": True, "BENCH_ENDPOINTS": True})
@@ -129,7 +239,7 @@ def test_discard_endpoint_authenticates_and_decompresses(db_url, seed, tmp_path)
     assert client.post("/api/v1/reports/discard", data=data, headers=wrong).status_code == 401
     bad = client.post("/api/v1/reports/discard", data=b"not gzip", headers=headers)
     assert bad.status_code == 400
-    app.extensions["kiemke"]["engine"].dispose()
+    dispose(app)
 
 
 def test_copy_buffer_escapes_fields_and_handles_placeholder_characters():

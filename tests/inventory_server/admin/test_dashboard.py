@@ -283,7 +283,7 @@ def test_catalogue_equals_a_direct_computation(province, snapshot):
 def test_catalogue_holds_until_the_next_refresh_in_the_api(province, db_url, tmp_path):
     """The API says when the catalogue was counted; a title installed since shows after the
     next refresh."""
-    from inventory_server.app import create_app
+    from inventory_server.app import create_app, dispose
 
     db = province
     first = summaries.refresh_titles(db)
@@ -307,4 +307,4 @@ def test_catalogue_holds_until_the_next_refresh_in_the_api(province, db_url, tmp
     summaries.refresh_titles(db)
     body = client.get("/api/v1/software?q=unused", headers=token).get_json()
     assert [(i["name"], i["installs"], i["versions"]) for i in body["items"]] == [("unused", 1, 1)]
-    app.extensions["kiemke"]["engine"].dispose()
+    dispose(app)

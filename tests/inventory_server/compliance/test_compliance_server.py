@@ -338,7 +338,7 @@ def run_cli(url, tmp_path, *args):
 
 
 def test_policy_check_cli(sqlite_url, tmp_path):
-    from inventory_server.app import create_app
+    from inventory_server.app import create_app, dispose
     from tests.conftest import seed_database
 
     seed = seed_database(sqlite_url)
@@ -352,7 +352,7 @@ def test_policy_check_cli(sqlite_url, tmp_path):
         report.host.machine_id = f"{name:0>32}"
         _, token = enroll(client, seed.secret, report)
         send(client, token, report)
-    app.extensions["kiemke"]["engine"].dispose()
+    dispose(app)
 
     pack = tmp_path / "strict.yml"
     pack.write_text(

@@ -1,0 +1,158 @@
+"""Unchanged reports answered in front of Flask, on PostgreSQL.
+
+Nearly every report a server takes is an unchanged delta: the agent's digests, all equal to the
+stored ones. :class:`UnchangedReports` wraps the Flask application's WSGI callable and answers
+those with one statement (:func:`~inventory_server.reports.ingest.touch_known`) on a connection
+of its own small pool, with no request context, session or ORM in between. Anything else goes to
+Flask untouched, or with the body it read, when:
+
+- the request is not ``POST /api/v1/reports`` (or the benchmark's discard endpoint), carries a
+  query string, has no host token, or has no ``Content-Length`` or a body over 64 KiB;
+- the body does not decompress or decode, the report is invalid, newer than this server, a full
+  report, carries section data or collection errors, or differs from what is stored;
+- the database connection fails (it is dropped; the general path opens a checked one).
+
+There the general path (:func:`inventory_server.reports.api.post_report`) answers, and explains
+any error, as it does without this layer (and on SQLite, which has none).
+
+The pool's connections are in autocommit mode and their commits do not wait for the WAL flush
+(``synchronous_commit`` off): the statement records a visit only, which a crash may lose. They
+are not checked before use, since a failure already falls back to the general path. Each server
+process keeps up to ``FAST_POOL`` of them, besides the application's pool.
+"""
+
+import io
+import logging
+import zlib
+
+import msgspec
+import psycopg
+from sqlalchemy import create_engine, event
+from sqlalchemy.exc import DBAPIError
+
+from agent.schema import SCHEMA_VERSION, Report, ReportResponse, encode
+from inventory_server.body import inflate
+from inventory_server.reports.ingest import ReportInvalid, touch_known
+from inventory_server.security import HOST_TOKEN_PREFIX, RESPONSE_HEADERS, token_hash
+
+log = logging.getLogger(__name__)
+
+REPORTS = "/api/v1/reports"
+DISCARD = "/api/v1/reports/discard"
+FAST_BODY = 64 * 1024
+"""Largest body read here: an unchanged delta is under 1 KiB compressed."""
+FAST_POOL = 4
+"""Connections per server process (one per gunicorn thread by default)."""
+_decoder = msgspec.json.Decoder(Report)
+
+
+def _no_wal_wait(dbapi_conn, _record) -> None:
+    dbapi_conn.autocommit = True
+    dbapi_conn.execute("SET synchronous_commit TO OFF")
+
+
+class UnchangedReports:
+    """WSGI middleware: answer unchanged delta reports with one statement, pass the rest on."""
+
+    def __init__(self, app):
+        """Wrap ``app.wsgi_app`` (install with ``app.wsgi_app = UnchangedReports(app)``)."""
+        from inventory_server.reports.api import TOKEN_HOST
+
+        self.flask_wsgi = app.wsgi_app
+        main = app.extensions["kiemke"]["engine"]
+        self.engine = create_engine(
+            main.url, pool_size=FAST_POOL, max_overflow=FAST_POOL, pool_reset_on_return=None
+        )
+        event.listen(self.engine, "connect", _no_wal_wait)
+        self.limit = min(FAST_BODY, app.config["MAX_CONTENT_LENGTH"] or FAST_BODY)
+        self.max_report = app.config["MAX_REPORT_BYTES"]
+        self.discard = bool(app.config.get("BENCH_ENDPOINTS"))
+        compiled = TOKEN_HOST.compile(dialect=self.engine.dialect)
+        self.token_host_sql, self.token_host_params = str(compiled), compiled.params
+
+    def __call__(self, environ, start_response):
+        """Answer an unchanged report here; hand every other request to Flask."""
+        path = environ.get("PATH_INFO")
+        if (
+            environ.get("REQUEST_METHOD") != "POST"
+            or (path != REPORTS and (path != DISCARD or not self.discard))
+            or environ.get("QUERY_STRING")
+        ):
+            return self.flask_wsgi(environ, start_response)
+        header = environ.get("HTTP_AUTHORIZATION", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or -1)
+        except ValueError:
+            length = -1
+        if not token.startswith(HOST_TOKEN_PREFIX) or not 0 <= length <= self.limit:
+            return self.flask_wsgi(environ, start_response)
+        raw = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(raw)  # Flask reads the same body if it is passed on
+        body = self._body(raw, environ.get("HTTP_CONTENT_ENCODING", ""))
+        if body is None:
+            return self.flask_wsgi(environ, start_response)
+        if path == DISCARD:
+            host_id = self._run(self._authenticate, token)
+            extra = [("X-Discarded-Bytes", str(len(body)))]
+        else:
+            try:
+                report = _decoder.decode(body)
+            except msgspec.MsgspecError:
+                return self.flask_wsgi(environ, start_response)
+            if report.schema_version > SCHEMA_VERSION:
+                return self.flask_wsgi(environ, start_response)
+            host_id = self._run(touch_known, token, report)
+            extra = []
+        if host_id is None:
+            return self.flask_wsgi(environ, start_response)
+        out = encode(ReportResponse(status="accepted", host_id=host_id, need_full=[]))
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(out))),
+                *RESPONSE_HEADERS,
+                *extra,
+            ],
+        )
+        return [out]
+
+    def _body(self, raw: bytes, encoding: str) -> bytes | None:
+        encoding = encoding.strip().lower()
+        if encoding in ("", "identity"):
+            return raw if len(raw) <= self.max_report else None
+        if encoding != "gzip":
+            return None
+        try:
+            return inflate(raw, self.max_report)
+        except zlib.error:
+            return None  # the general path explains
+
+    def _run(self, fn, *args) -> int | None:
+        """Call ``fn(pg, *args)`` on a pooled connection; None when the general path must."""
+        try:
+            conn = self.engine.raw_connection()
+        except DBAPIError as exc:
+            log.warning("report fast path: no connection (%s); the general path answers", exc)
+            return None
+        try:
+            return fn(conn.driver_connection, *args)
+        except ReportInvalid:
+            return None
+        except psycopg.OperationalError as exc:
+            log.warning("report fast path: connection lost (%s); the general path answers", exc)
+            conn.invalidate()
+            return None
+        finally:
+            conn.close()
+
+    def _authenticate(self, pg, token: str) -> int | None:
+        """The discard endpoint's least authentication: the token's active host id."""
+        params = {**self.token_host_params, "token_hash": token_hash(token)}
+        row = pg.execute(self.token_host_sql, params).fetchone()
+        return row[0] if row else None
+
+    def dispose(self) -> None:
+        """Close the pool's connections."""
+        self.engine.dispose()
