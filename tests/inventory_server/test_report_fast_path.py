@@ -4,14 +4,14 @@ benchmark discard endpoint."""
 import datetime as dt
 
 import msgspec
-import pytest
-from flask import request
+from flask import request as flask_request
 from sqlalchemy import select, text
 
 from agent.report import digests, make_delta
 from agent.schema import Package
 from inventory_server.db import make_engine, make_sessionmaker
 from inventory_server.models import Host, HostEvent, SoftwareInstall, SoftwareTitle
+from tests.conftest import _fresh_db, seed_database
 from tests.inventory_server.reports import body, make_report
 from tests.inventory_server.test_reports import enroll, post
 
@@ -47,7 +47,7 @@ def _count_flask_requests(app) -> list[str]:
     """Record the path of every request that reaches Flask."""
     seen: list[str] = []
     app.before_request_funcs.setdefault(None, []).append(
-        lambda: seen.append(request.full_path.rstrip("?"))
+        lambda: seen.append(flask_request.full_path.rstrip("?"))
     )
     return seen
 
@@ -116,11 +116,15 @@ def _host_packages(db_url, host_id) -> list[str]:
     return names
 
 
-def test_a_lost_fast_path_connection_falls_back_without_losing_the_report(
-    app, client, seed, db_url
-):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("the fast path is PostgreSQL's")
+def test_a_lost_fast_path_connection_falls_back_without_losing_the_report(request, tmp_path):
+    from inventory_server.app import create_app, dispose
+
+    db_url = _fresh_db("postgres", request, tmp_path)  # the fast path is PostgreSQL's
+    seed = seed_database(db_url)
+    app = create_app({"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "data"),
+                      "SECRET_KEY": "test-secret-key", "TESTING": True})
+    request.addfinalizer(lambda: dispose(app))
+    client = app.test_client()
     seen = _count_flask_requests(app)
     host_id, token = enroll(client, seed.secret)
     full = make_report(packages=5)
