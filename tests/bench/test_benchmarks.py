@@ -79,3 +79,45 @@ def test_compliance_db_benchmark_stores_hosts_and_prints_ratios(sqlite_url):
     assert re.search(r"ratio second run \(re-evaluate, results stored\): [0-9,]+ / 5,000",
                      proc.stdout)
     assert re.search(r"^results stored: 1120 ", proc.stdout, re.M)
+
+
+def test_load_client_counts_answers_by_status_over_kept_and_new_connections():
+    """The load generator's HTTP client: each report answered, non-200 answers counted apart."""
+    import http.server
+    import threading
+
+    from bench.lib import load
+
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):  # noqa: N802 - the standard library's name
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            token = self.headers["Authorization"].removeprefix("Bearer ")
+            seen.append((token, body, self.headers["Content-Encoding"]))
+            out = b'{"status": "accepted"}' if token != "bad" else b'{"error": "unauthorized"}'
+            self.send_response(200 if token != "bad" else 401)
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_address[1]}"
+    items = [("kmh_a", b"x" * 70_000), ("bad", b"y"), ("kmh_b", b"")]
+    try:
+        for keep_alive in (True, False):
+            seen.clear()
+            res = load.run(url, "/api/v1/reports", items, clients=1, keep_alive=keep_alive,
+                           connections=2)
+            assert res.ok == 2
+            assert res.errors == {401: 1}
+            assert res.error_sample.startswith("401: ") and "unauthorized" in res.error_sample
+            assert sorted(seen) == sorted((t, b, "gzip") for t, b in items)
+    finally:
+        srv.shutdown()
