@@ -38,7 +38,7 @@ class Host(Base):
     software_count: Mapped[int] = mapped_column(default=0)
     agent_version: Mapped[str | None] = mapped_column(String(32))
     first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    last_seen: Mapped[dt.datetime | None] = mapped_column(index=True)
+    last_seen: Mapped[dt.datetime | None]  # not indexed: visits are HOT updates (migration 0010)
     last_full_at: Mapped[dt.datetime | None]
     report_count: Mapped[int] = mapped_column(default=0)
     av_state: Mapped[str] = mapped_column(String(16), default="unknown", server_default="unknown")

@@ -136,3 +136,56 @@ def test_package_index_pending_list_is_set_and_reset(db_url):
     assert options() == ["fastupdate=off"]
     upgrade(db_url)
     assert options() == ["fastupdate=on", "gin_pending_list_limit=512"]
+
+
+def test_host_visits_are_updated_in_place(db_url):
+    """0010 drops the index on hosts.last_seen and leaves room on each page (PostgreSQL), so that
+    recording a visit is a HOT update; downgrading puts the index back."""
+    from sqlalchemy import inspect, text
+
+    def state():
+        engine = make_engine(db_url)
+        indexed = {i["name"] for i in inspect(engine).get_indexes("hosts")}
+        options = None
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as c:
+                options = c.execute(
+                    text("SELECT reloptions FROM pg_class WHERE relname = 'hosts'")
+                ).scalar()
+        engine.dispose()
+        return "ix_hosts_last_seen" in indexed, options
+
+    pg = db_url.startswith("postgresql")
+    assert state() == (False, ["fillfactor=80"] if pg else None)
+    downgrade(db_url, "0009")
+    assert state() == (True, None)
+    upgrade(db_url)
+    assert state() == (False, ["fillfactor=80"] if pg else None)
+    if pg:
+        # A visit, as reports record it, is now a HOT update: no new index entries.
+        engine = make_engine(db_url)
+        with engine.begin() as c:
+            host_id = c.execute(
+                text(
+                    "INSERT INTO hosts (hostname, role, status, source, software_count, "
+                    "first_seen, report_count) VALUES ('pc-hot', 'workstation', 'active', "
+                    "'agent', 0, now(), 0) RETURNING id"
+                )
+            ).scalar()
+        with engine.begin() as c:
+            for _ in range(3):
+                c.execute(
+                    text(
+                        "UPDATE hosts SET last_seen = clock_timestamp(), "
+                        "report_count = report_count + 1 WHERE id = :id"
+                    ),
+                    {"id": host_id},
+                )
+            updates, hot = c.execute(
+                text(
+                    "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+                    "WHERE relname = 'hosts'"
+                )
+            ).one()
+        engine.dispose()
+        assert (updates, hot) == (3, 3)
