@@ -633,14 +633,16 @@ def test_a_job_waits_for_a_report_in_flight_and_evaluates_what_it_wrote(client, 
     )
     job.start()
     with engine.connect() as probe:
-        for _ in range(200):  # the job's batch waits on the report's row lock
+        # the job's batch waits on the report's row lock (given a minute to get there: on a
+        # loaded machine, running the suite in parallel, it once had not within ten seconds)
+        for _ in range(1200):
             waiting = probe.execute(
                 text(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                     "AND wait_event_type = 'Lock'"
                 )
             ).scalar()
-            if waiting:
+            if waiting or not job.is_alive():
                 break
             time.sleep(0.05)
     assert waiting == 1
