@@ -93,7 +93,7 @@ def test_load_client_counts_answers_by_status_over_kept_and_new_connections():
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self):  # noqa: N802 - the standard library's name
+        def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             token = self.headers["Authorization"].removeprefix("Bearer ")
             seen.append((token, body, self.headers["Content-Encoding"]))
