@@ -10,7 +10,7 @@ from inventory_server.db import utcnow
 from inventory_server.errors import ApiError
 from inventory_server.i18n import _
 from inventory_server.models import ApiToken, OrgUnit, User
-from inventory_server.security import USER_TOKEN_PREFIX, token_hash
+from inventory_server.security import USER_TOKEN_PREFIX, bearer_token, token_hash
 
 GLOBAL_READ_ROLES = ("admin", "security", "auditor")
 """Roles that read hosts in every unit; an IT officer reads only their own unit's subtree."""
@@ -24,10 +24,7 @@ def get_db():
 
 
 def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip() or None
-    return None
+    return bearer_token(request.headers.get("Authorization", "")) or None
 
 
 def load_user() -> User | None:

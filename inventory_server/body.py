@@ -10,9 +10,19 @@ from inventory_server.i18n import _
 
 def read_body() -> bytes:
     """Return the request body, decompressed when ``Content-Encoding: gzip``; 413 past the limit."""
-    limit = current_app.config["MAX_REPORT_BYTES"]
-    raw = request.get_data(cache=False)
-    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    return decode_body(
+        request.get_data(cache=False),
+        request.headers.get("Content-Encoding", ""),
+        current_app.config["MAX_REPORT_BYTES"],
+    )
+
+
+def decode_body(raw: bytes, encoding: str, limit: int) -> bytes:
+    """Return ``raw`` as sent with ``Content-Encoding: encoding``, at most ``limit`` bytes.
+
+    Raises ApiError: 413 past the limit, 415 for an encoding other than gzip, 400 for bad gzip.
+    """
+    encoding = encoding.strip().lower()
     if encoding in ("", "identity"):
         if len(raw) > limit:
             raise ApiError(
@@ -26,7 +36,7 @@ def read_body() -> bytes:
             _("Content-Encoding %(enc)s is not supported; use gzip", enc=encoding),
         )
     try:
-        out = inflate(raw, limit)
+        out = _inflate(raw, limit)
     except zlib.error as exc:
         raise ApiError(
             400, "bad_gzip", _("The body is not valid gzip: %(err)s", err=str(exc))
@@ -38,7 +48,7 @@ def read_body() -> bytes:
     return out
 
 
-def inflate(raw: bytes, limit: int) -> bytes | None:
+def _inflate(raw: bytes, limit: int) -> bytes | None:
     """Gunzip ``raw`` in bounded steps; None past ``limit`` bytes. Raises ``zlib.error``."""
     d = zlib.decompressobj(16 + zlib.MAX_WBITS)
     out = bytearray(d.decompress(raw, limit + 1))

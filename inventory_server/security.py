@@ -22,6 +22,11 @@ def new_token(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
 
 
+def bearer_token(header: str) -> str:
+    """Return the token of an ``Authorization: Bearer ...`` header value ("" when none)."""
+    return header[7:].strip() if header[:7].lower() == "bearer " else ""
+
+
 def token_hash(token: str) -> str:
     """Return the SHA-256 hex digest stored in place of a high-entropy token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()

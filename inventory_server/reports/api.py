@@ -18,9 +18,9 @@ from inventory_server.body import read_body
 from inventory_server.errors import ApiError
 from inventory_server.hooks import run_after_ingest, run_before_commit
 from inventory_server.i18n import _
-from inventory_server.models import AgentCredential, Host
+from inventory_server.models import Host
 from inventory_server.reports.ingest import (
-    ACTIVE_TOKEN,
+    TOKEN_HOST,
     HostRow,
     ReportInvalid,
     carries_data,
@@ -30,15 +30,10 @@ from inventory_server.reports.ingest import (
     touch_unchanged,
     unchanged,
 )
-from inventory_server.security import HOST_TOKEN_PREFIX, token_hash
+from inventory_server.security import HOST_TOKEN_PREFIX, bearer_token, token_hash
 from inventory_server.validation import decode
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
-TOKEN_HOST = (
-    select(AgentCredential.host_id)
-    .join(Host, Host.id == AgentCredential.host_id)
-    .where(*ACTIVE_TOKEN)
-)
 _LOCK_HOST = (
     select(Host)
     .where(Host.id == bindparam("id"))
@@ -76,8 +71,7 @@ def _accepted(host_id: int, need_full: list[str]) -> Response:
 
 
 def _bearer() -> str:
-    header = request.headers.get("Authorization", "")
-    return header[7:].strip() if header[:7].lower() == "bearer " else ""
+    return bearer_token(request.headers.get("Authorization", ""))
 
 
 @bp.post("/reports")

@@ -23,7 +23,6 @@ process keeps up to ``FAST_POOL`` of them, besides the application's pool.
 
 import io
 import logging
-import zlib
 
 import msgspec
 import psycopg
@@ -31,9 +30,15 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.exc import DBAPIError
 
 from agent.schema import SCHEMA_VERSION, Report, ReportResponse, encode
-from inventory_server.body import inflate
-from inventory_server.reports.ingest import ReportInvalid, touch_known
-from inventory_server.security import HOST_TOKEN_PREFIX, RESPONSE_HEADERS, token_hash
+from inventory_server.body import decode_body
+from inventory_server.errors import ApiError
+from inventory_server.reports.ingest import TOKEN_HOST, ReportInvalid, touch_known
+from inventory_server.security import (
+    HOST_TOKEN_PREFIX,
+    RESPONSE_HEADERS,
+    bearer_token,
+    token_hash,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +61,6 @@ class UnchangedReports:
 
     def __init__(self, app):
         """Wrap ``app.wsgi_app`` (install with ``app.wsgi_app = UnchangedReports(app)``)."""
-        from inventory_server.reports.api import TOKEN_HOST
-
         self.flask_wsgi = app.wsgi_app
         main = app.extensions["kiemke"]["engine"]
         self.engine = create_engine(
@@ -79,8 +82,7 @@ class UnchangedReports:
             or environ.get("QUERY_STRING")
         ):
             return self.flask_wsgi(environ, start_response)
-        header = environ.get("HTTP_AUTHORIZATION", "")
-        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        token = bearer_token(environ.get("HTTP_AUTHORIZATION", ""))
         try:
             length = int(environ.get("CONTENT_LENGTH") or -1)
         except ValueError:
@@ -89,9 +91,10 @@ class UnchangedReports:
             return self.flask_wsgi(environ, start_response)
         raw = environ["wsgi.input"].read(length)
         environ["wsgi.input"] = io.BytesIO(raw)  # Flask reads the same body if it is passed on
-        body = self._body(raw, environ.get("HTTP_CONTENT_ENCODING", ""))
-        if body is None:
-            return self.flask_wsgi(environ, start_response)
+        try:
+            body = decode_body(raw, environ.get("HTTP_CONTENT_ENCODING", ""), self.max_report)
+        except ApiError:
+            return self.flask_wsgi(environ, start_response)  # which explains it
         if path == DISCARD:
             host_id = self._run(self._authenticate, token)
             extra = [("X-Discarded-Bytes", str(len(body)))]
@@ -117,17 +120,6 @@ class UnchangedReports:
             ],
         )
         return [out]
-
-    def _body(self, raw: bytes, encoding: str) -> bytes | None:
-        encoding = encoding.strip().lower()
-        if encoding in ("", "identity"):
-            return raw if len(raw) <= self.max_report else None
-        if encoding != "gzip":
-            return None
-        try:
-            return inflate(raw, self.max_report)
-        except zlib.error:
-            return None  # the general path explains
 
     def _run(self, fn, *args) -> int | None:
         """Call ``fn(pg, *args)`` on a pooled connection; None when the general path must."""

@@ -105,6 +105,12 @@ ACTIVE_TOKEN = (
     Host.status == "active",
 )
 """The token (bound as ``token_hash``) is not revoked and its host is active."""
+TOKEN_HOST = (
+    select(AgentCredential.host_id)
+    .join(Host, Host.id == AgentCredential.host_id)
+    .where(*ACTIVE_TOKEN)
+)
+"""The least authentication: the token's active host id (the benchmark's discard endpoint)."""
 _FIND_HOST = (
     select(
         Host.id,
@@ -239,7 +245,7 @@ def touch_known(pg, token: str, report: Report) -> int | None:
         return None
     validate(report)
     # Agents send a section's data only when it changed: then there is something to store.
-    if any(getattr(report, name) is not None for name in SECTIONS):
+    if carries_data(report):
         return None
     ident = report.host
     row = pg.execute(
