@@ -143,6 +143,7 @@ def main(argv=None) -> int:
             pg = server.BackendCPU(args.pg_url, dbname)
             workers = [w.pid for w in srv.workers()]
             c0 = server.cpu_seconds(workers)
+            m0 = server.machine_busy_seconds()
             res = load.run(
                 srv.url,
                 path,
@@ -153,10 +154,12 @@ def main(argv=None) -> int:
                 connections=args.connections,
             )
             c1 = server.cpu_seconds(workers)
+            m1 = server.machine_busy_seconds()
             res.cpu = {
                 "server": (c1 - c0) / res.elapsed,
                 "postgres": pg.stop() / res.elapsed,
                 "clients": res.client_cpu / res.elapsed,
+                "machine": (m1 - m0) / res.elapsed,
             }
             if res.errors:
                 _say(f"  errors on {path}: {res.errors} e.g. {res.error_sample}")
@@ -166,9 +169,13 @@ def main(argv=None) -> int:
 
         def cores(res) -> str:
             c = res.cpu
+            # The rest of the machine: PostgreSQL's background processes (WAL writer,
+            # checkpointer, autovacuum), the kernel, this benchmark's own process, other users.
+            rest = c["machine"] - c["server"] - c["postgres"] - c["clients"]
             return (
                 f"cores used: server {c['server']:.2f}, postgres {c['postgres']:.2f}, "
-                f"clients {c['clients']:.2f}"
+                f"clients {c['clients']:.2f}, rest {max(rest, 0.0):.2f}; "
+                f"machine busy {c['machine']:.2f} of {ncores}"
             )
 
         def capacity(res) -> float:
@@ -182,7 +189,8 @@ def main(argv=None) -> int:
                 f"  {name}: CPU per report: server {c['server'] / r * 1000:.2f} ms, postgres "
                 f"{c['postgres'] / r * 1000:.2f} ms, client {c['clients'] / r * 1000:.2f} ms; "
                 f"{ncores} cores given to server+postgres alone would sustain "
-                f"{capacity(res):.0f}/s"
+                f"{capacity(res):.0f}/s; the whole machine's busy CPU per report "
+                f"{c['machine'] / r * 1000:.2f} ms"
             )
 
         full = phase("/api/v1/reports", fulls)
@@ -254,6 +262,9 @@ def main(argv=None) -> int:
                         "delta_ceiling_ratio": ratio,
                         "full_ceiling_per_s": full_ceiling.rate,
                         "fulls_capacity_per_s": capacity(full),
+                        "fulls_machine_cpu_ms": (
+                            full.cpu["machine"] / full.rate * 1000 if full.rate else 0.0
+                        ),
                         "deltas_capacity_per_s": capacity(delta),
                         "ceiling_capacity_per_s": capacity(ceil1),
                         "rss_start_mib": _mib(rss0),

@@ -211,6 +211,18 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def machine_busy_seconds() -> float:
+    """Return the CPU seconds every core of the machine has spent busy since boot.
+
+    Busy is all but idle and I/O wait: every process (PostgreSQL's background processes and
+    other users of the machine included) and the kernel's own work.
+    """
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0) - getattr(t, "guest", 0.0) - getattr(
+        t, "guest_nice", 0.0
+    )
+
+
 def dump(obj) -> str:
     """Return ``obj`` as compact JSON."""
     return json.dumps(obj, separators=(",", ":"))

@@ -37,6 +37,13 @@ def test_ingest_benchmark_prints_rates_and_ratios(pg_template):
     assert 0 < _figure(out, "ratio deltas/ceiling") < 10
     assert re.search(r"^worker RSS: start [0-9.]+ MiB, end [0-9.]+ MiB", out, re.M)
     assert re.search(r"first full reports from 12 new hosts", out)
+    # Each phase shows the whole machine's busy cores beside the server's and PostgreSQL's.
+    busy = re.findall(r"rest ([0-9.]+); machine busy ([0-9.]+) of (\d+)\)", out)
+    assert len(busy) == 3, out  # fulls, deltas, ceiling
+    for rest, used, cores in busy:
+        assert 0 < float(used) <= int(cores) + 0.1
+        assert float(rest) <= float(used)
+    assert re.search(r"^  fulls: .* the whole machine's busy CPU per report [0-9.]+ ms$", out, re.M)
     assert "errors on" not in out
 
 
