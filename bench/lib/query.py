@@ -169,6 +169,13 @@ def main(argv=None) -> int:
                 lambda i: {"per_page": 200, "offset": 200 * (i % 3)},
             ),
             ("per-unit summary, province (dashboard)", "/api/v1/dashboard", lambda i: {}),
+            ("compliance per unit, province", "/api/v1/compliance/units", lambda i: {}),
+            ("compliance per check, province", "/api/v1/compliance/checks", lambda i: {}),
+            (
+                "compliance per check, department",
+                "/api/v1/compliance/checks",
+                lambda i: {"unit": depts[i % len(depts)]},
+            ),
             (
                 "per-unit summary, department (dashboard)",
                 "/api/v1/dashboard",
@@ -181,7 +188,7 @@ def main(argv=None) -> int:
         for label, path, params in queries:
             if args.only and args.only not in label:
                 continue
-            times, total, err = [], None, None
+            times, total, what, err = [], None, "hosts", None
             started = time.monotonic()
             # Two warm-up requests per worker: the first request a worker answers pays for
             # its connection and statement caches, which a running server has paid long ago.
@@ -196,7 +203,7 @@ def main(argv=None) -> int:
                     break
                 if i >= 0:
                     times.append(ms)
-                    total = data.get("total", data.get("hosts"))
+                    total, what = _matches(data)
             if err:
                 failures += 1
                 _say(f"{label}: FAILED {err}")
@@ -206,7 +213,7 @@ def main(argv=None) -> int:
             _say(
                 f"{label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms; ratio p95/ceiling "
                 f"{p95 / CEILING_MS:.2f} (ceiling {CEILING_MS:.0f} ms; {len(times)} requests; "
-                f"last answer: {total} hosts)"
+                f"last answer: {total} {what})"
             )
         # Reference SQL for queries whose API answer is slow or missing: what a dedicated
         # service function costs on the same data (run in this process, no HTTP).
@@ -249,6 +256,17 @@ def main(argv=None) -> int:
         else:
             server.drop_database(args.pg_url, dbname)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _matches(data: dict) -> tuple[int | None, str]:
+    """Return how many things an answer counts, and what: hosts, or the rows of a summary."""
+    total = data.get("total", data.get("hosts"))
+    if total is not None:
+        return total, "hosts"
+    for key in ("units", "checks"):
+        if isinstance(data.get(key), list):
+            return len(data[key]), key
+    return None, "hosts"
 
 
 def _warm_up(base: str, token: str, queries, args) -> None:

@@ -3,7 +3,8 @@
 Titles are 8,000 real Debian package names, installed with a Zipf-like popularity (the most
 common are on nearly every host, the rarest on a handful). Each host's software is one
 row of package ids (``host_software``), loaded without its indexes and foreign keys, which are
-recreated afterwards with the same definitions.
+recreated afterwards with the same definitions. Every host has a result for each check of the
+built-in packs that apply to workstations, as after its first report.
 """
 
 import datetime as dt
@@ -161,6 +162,57 @@ def _binomial(rng: random.Random, n: int, p: float) -> int:
     return max(0, min(n, round(rng.gauss(mean, sd))))
 
 
+# Share of hosts failing a check, by severity: most pass; a critical check fails on about one
+# host in seven (antivirus stopped or out of date), others less often.
+FAIL_SHARE = {"critical": 0.15, "high": 0.08, "medium": 0.05, "low": 0.03}
+
+
+def compliance_results(cur, seed: int = 1) -> int:
+    """Store a result per host and check of the built-in workstation packs; return the count.
+
+    Statuses are drawn per result (``FAIL_SHARE`` by severity, 3 % not applicable, 0.5 % error)
+    by PostgreSQL itself, seeded, as ``compliance_results`` rows with their history's first
+    failures in ``compliance_changes`` and each host's counts in ``host_compliance``.
+    """
+    from inventory_server.compliance import loader
+
+    checks = []
+    for pack in loader.load_directory(loader.PACKS_DIR).packs.values():
+        roles = pack.applies_to.get("role")
+        if roles and "workstation" not in roles:
+            continue
+        for check in pack.checks:
+            checks.append((pack.id, check.id, check.severity, pack.version))
+    cur.execute("SELECT setseed(%s)", ((seed % 1000) / 1000,))
+    values = ", ".join(["(%s, %s, %s, %s::integer, %s::float8)"] * len(checks))
+    params = [x for c in checks for x in (*c, FAIL_SHARE.get(c[2], 0.05))]
+    cur.execute(
+        "INSERT INTO compliance_results (host_id, pack_id, check_id, status, severity, evidence, "  # noqa: S608 - values are parameters
+        "pack_version, since, evaluated_at) "
+        "SELECT id, pack_id, check_id, CASE WHEN x < fail THEN 'fail' "
+        "WHEN x < fail + 0.03 THEN 'not_applicable' WHEN x < fail + 0.035 THEN 'error' "
+        "ELSE 'pass' END, severity, '[]', version, first_seen, last_seen FROM ("
+        "SELECT h.id, h.first_seen, h.last_seen, c.*, random() AS x FROM hosts h "
+        f"CROSS JOIN (VALUES {values}) AS c(pack_id, check_id, severity, version, fail)) AS s",
+        params,
+    )
+    n = cur.rowcount
+    # Each host's counts by status, as the compliance service keeps them with its results.
+    cur.execute(
+        "INSERT INTO host_compliance (host_id, pass_count, fail_count, not_applicable_count, "
+        "error_count) SELECT host_id, count(*) FILTER (WHERE status = 'pass'), "
+        "count(*) FILTER (WHERE status = 'fail'), "
+        "count(*) FILTER (WHERE status = 'not_applicable'), "
+        "count(*) FILTER (WHERE status = 'error') FROM compliance_results GROUP BY host_id"
+    )
+    cur.execute(
+        "INSERT INTO compliance_changes (host_id, pack_id, check_id, at, before, after, evidence) "
+        "SELECT host_id, pack_id, check_id, since, NULL, status, evidence "
+        "FROM compliance_results WHERE status IN ('fail', 'error')"
+    )
+    return n
+
+
 def load(
     conninfo: str,
     db_url_sqla: str,
@@ -266,7 +318,11 @@ def load(
             cur.execute(f'ALTER TABLE host_software DROP CONSTRAINT "{name}"')
         for name, _ in indexes:
             cur.execute(f'DROP INDEX "{name}"')
-    say(f"  {len(unit_rows)} units, {hosts} hosts, {len(titles)} titles; loading installs...")
+        results = compliance_results(cur, seed)
+    say(
+        f"  {len(unit_rows)} units, {hosts} hosts, {len(titles)} titles, {results} compliance "
+        "results; loading installs..."
+    )
     workers = 2
     step = (hosts + workers - 1) // workers
     jobs = [

@@ -20,8 +20,20 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from sqlalchemy import Text, bindparam, cast, delete, func, insert, select, update
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import (
+    BigInteger,
+    Text,
+    bindparam,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -33,6 +45,7 @@ from inventory_server.models import (
     ComplianceJob,
     ComplianceResult,
     Host,
+    HostCompliance,
     HostSection,
     HostSoftware,
     OrgUnit,
@@ -552,6 +565,8 @@ class _Writes:
     updates: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
     deletes: list[tuple[int, str, str]] = field(default_factory=list)
+    recount: set[int] = field(default_factory=set)
+    """Hosts whose results change status, are added or go: their ``host_compliance`` row."""
 
     def flush(self, db: Session) -> None:
         """Write everything collected."""
@@ -590,6 +605,49 @@ class _Writes:
                     ComplianceResult.check_id == check_id,
                 )
             )
+        recount(db, sorted(self.recount), gone=bool(self.deletes))
+
+
+_STATUS_COUNTS = {
+    f"{status}_count": func.sum(case((ComplianceResult.status == status, 1), else_=0))
+    for status in evaluator.STATUSES
+}
+
+
+def recount(db: Session, host_ids: Sequence[int], gone: bool = True) -> None:
+    """Count these hosts' results by status again into ``host_compliance`` (the caller commits).
+
+    From the rows as this transaction sees them, after its own writes: when another
+    transaction writes the same host's results, row locks order the two, and the later one
+    counts what the earlier committed. A host left with no result loses its row (``gone``
+    False: the caller deleted none of their results, so there is nothing to look for).
+    """
+    postgres = db.get_bind().dialect.name == "postgresql"
+    for chunk in _chunks(list(host_ids)):
+        _recount(db, chunk, postgres, gone)
+
+
+def _recount(db: Session, host_ids: Sequence[int], postgres: bool, gone: bool) -> None:
+    counts = (
+        select(ComplianceResult.host_id, *_STATUS_COUNTS.values())
+        .where(ComplianceResult.host_id.in_(host_ids))
+        .group_by(ComplianceResult.host_id)
+    )
+    ins = (postgresql if postgres else sqlite).insert(HostCompliance)
+    db.execute(
+        ins.from_select(["host_id", *_STATUS_COUNTS], counts).on_conflict_do_update(
+            index_elements=["host_id"], set_={k: ins.excluded[k] for k in _STATUS_COUNTS}
+        )
+    )
+    if gone:
+        db.execute(
+            delete(HostCompliance)
+            .where(
+                HostCompliance.host_id.in_(host_ids),
+                ~exists().where(ComplianceResult.host_id == HostCompliance.host_id),
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _collect(
@@ -630,6 +688,7 @@ def _collect(
             "pack_version": pack.version,
             "since": now,
         }
+        writes.recount.add(host_id)
         if old is None:
             writes.inserts.append(dict(row, evaluated_at=now))
             if r.status not in (evaluator.FAIL, evaluator.ERROR):
@@ -648,7 +707,9 @@ def _collect(
             }
         )
         changes += 1
-    writes.deletes.extend((host_id, pid, cid) for pid, cid in existing)  # no longer in force
+    if existing:  # no longer in force
+        writes.deletes.extend((host_id, pid, cid) for pid, cid in existing)
+        writes.recount.add(host_id)
     return changes
 
 
@@ -979,6 +1040,10 @@ def _sync_packs_once(db: Session, pack_set: PackSet) -> bool:
     if now - _synced.get(key, -_SYNC_TTL) < _SYNC_TTL:
         return False
     changed = sync_packs(db, pack_set)
+    # The database now records these packs only: packs recorded before (which a site may
+    # restore within the minute, removing a pack it had just added) are to be recorded again.
+    for other in [k for k in _synced if k[0] == key[0] and k != key]:
+        _synced.pop(other, None)
     _synced[key] = now
     return changed
 
@@ -1016,32 +1081,36 @@ def unit_summary(
     units = [u for u in units if scope is None or u.path.startswith(scope)]
     if unit_path is not None:
         units = [u for u in units if u.path.startswith(unit_path)]
-    own: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    base = select(Host.unit_id).join(OrgUnit, OrgUnit.id == Host.unit_id)
-    base = base.where(Host.status == "active")
-    for unit_id, n in db.execute(
-        _scoped(base.add_columns(func.count(Host.id)), scope, unit_path).group_by(Host.unit_id)
-    ):
-        own[unit_id]["hosts"] = n
-    joined = base.join(ComplianceResult, ComplianceResult.host_id == Host.id)
-    for unit_id, status, n in db.execute(
-        _scoped(
-            joined.add_columns(ComplianceResult.status, func.count()), scope, unit_path
-        ).group_by(Host.unit_id, ComplianceResult.status)
-    ):
-        own[unit_id][status] = n
-    for unit_id, n in db.execute(
-        _scoped(joined.add_columns(func.count(func.distinct(Host.id))), scope, unit_path)
-        .where(ComplianceResult.status == evaluator.FAIL)
-        .group_by(Host.unit_id)
-    ):
-        own[unit_id]["hosts_failing"] = n
-    for unit_id, n in db.execute(
-        _scoped(joined.add_columns(func.count(func.distinct(Host.id))), scope, unit_path).group_by(
-            Host.unit_id
+    # One row per host (its result counts, ``host_compliance``), not one per host and check.
+    hc = HostCompliance
+    evaluated = hc.pass_count + hc.fail_count + hc.not_applicable_count + hc.error_count
+    stmt = (
+        select(
+            Host.unit_id,
+            func.count(Host.id),
+            func.sum(case((evaluated > 0, 1), else_=0)),
+            func.sum(case((hc.fail_count > 0, 1), else_=0)),
+            # PostgreSQL sums bigints as numeric: back to a bigint.
+            *(
+                cast(func.sum(getattr(hc, f"{status}_count")), BigInteger)
+                for status in evaluator.STATUSES
+            ),
         )
+        .join(OrgUnit, OrgUnit.id == Host.unit_id)
+        .outerjoin(hc, hc.host_id == Host.id)
+        .where(Host.status == "active")
+        .group_by(Host.unit_id)
+    )
+    own: dict[int, dict[str, int]] = {}
+    for unit_id, hosts, n_evaluated, failing, *by_status in db.execute(
+        _scoped(stmt, scope, unit_path)
     ):
-        own[unit_id]["hosts_evaluated"] = n
+        own[unit_id] = {
+            "hosts": hosts,
+            "hosts_evaluated": n_evaluated or 0,
+            "hosts_failing": failing or 0,
+            **{s: n or 0 for s, n in zip(evaluator.STATUSES, by_status, strict=True)},
+        }
     keys = ("hosts", "hosts_evaluated", "hosts_failing", *evaluator.STATUSES)
     # Each unit's own counts go to every unit whose path its path starts with (itself and its
     # ancestors): a pass over the units' path prefixes, not over every pair of units.

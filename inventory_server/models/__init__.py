@@ -5,6 +5,7 @@ from inventory_server.models.compliance import (  # noqa: F401 - registers the c
     ComplianceChange,
     ComplianceJob,
     ComplianceResult,
+    HostCompliance,
     PolicyPack,
     PolicyParam,
 )

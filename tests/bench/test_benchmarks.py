@@ -61,12 +61,17 @@ def test_ingest_benchmark_on_new_connections(pg_template):
 
 def test_query_benchmark_prints_p95_ratios(pg_template):
     out = _run("query", "--hosts", "40", "--per-host", "40", "--titles", "200", "--repeat", "2")
+    # Each host has a result for each check of the built-in workstation packs.
+    results = re.search(r"^  \d+ units, 40 hosts, 200 titles, (\d+) compliance results", out, re.M)
+    assert results, out
+    assert int(results[1]) > 0 and int(results[1]) % 40 == 0
     lines = re.findall(r"^(.+): p50 [0-9.]+ ms, p95 ([0-9.]+) ms; ratio p95/ceiling", out, re.M)
     labels = {label for label, _ in lines}
     assert "LibreOffice older than 7.5" in labels
     assert "per-unit summary, province (dashboard)" in labels
     assert "software catalogue, province, pages 1-3" in labels
-    assert len(lines) == 11  # 9 through the API, 2 reference SQL
+    assert "compliance per unit, province" in labels
+    assert len(lines) == 14  # 12 through the API, 2 reference SQL
     assert "FAILED" not in out
     assert re.search(r"^worst p95: [0-9.]+ ms; ratio worst p95/ceiling", out, re.M)
 

@@ -544,6 +544,9 @@ def test_unit_roll_up_equals_a_unit_by_unit_count(seed, db_url):
                         pack_version=1,
                     )
                 )
+        db.flush()
+        # Stored directly, so their per-host counts are taken as the service takes them.
+        service.recount(db, db.scalars(select(Host.id)).all())
         db.commit()
         units = db.scalars(select(OrgUnit)).all()
         hosts = db.scalars(select(Host).where(Host.status == "active")).all()
@@ -653,3 +656,130 @@ def test_a_job_waits_for_a_report_in_flight_and_evaluates_what_it_wrote(client, 
         assert db.get(ComplianceJob, job_id).status == "done"
     engine.dispose()
     assert results(db_url, host_id)[(WS, "firewall_enabled")].status == "fail"
+
+
+def host_counts(db_url) -> tuple[dict, dict]:
+    """Return (``host_compliance`` rows, the same counted from ``compliance_results``)."""
+    from collections import Counter
+
+    from inventory_server.models import HostCompliance
+
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine)() as db:
+        kept = {
+            r.host_id: {
+                "pass": r.pass_count,
+                "fail": r.fail_count,
+                "not_applicable": r.not_applicable_count,
+                "error": r.error_count,
+            }
+            for r in db.scalars(select(HostCompliance))
+        }
+        counted: dict[int, Counter] = {}
+        for host_id, status in db.execute(
+            select(ComplianceResult.host_id, ComplianceResult.status)
+        ):
+            counted.setdefault(host_id, Counter())[status] += 1
+    engine.dispose()
+    statuses = ("pass", "fail", "not_applicable", "error")
+    return kept, {h: {s: c[s] for s in statuses} for h, c in counted.items()}
+
+
+@pytest.mark.usefixtures("jobs_joined")
+def test_host_counts_follow_results_as_they_change_and_go(client, seed, db_url, app):
+    """Each host's counts by status (read by per-unit figures) equal its results after a first
+    evaluation, a status change, a pack added and then removed, and a host left without any."""
+    report = fixture_report(patch=STALE_AV)
+    host_id, token = enroll(client, seed.secret, report)
+    send(client, token, report)
+    other = fixture_report("windows-workstation")
+    other.host.machine_id = "1" * 32
+    other_id, other_token = enroll(client, seed.secret, other)
+    send(client, other_token, other)
+    kept, counted = host_counts(db_url)
+    assert kept == counted and set(kept) == {host_id, other_id}
+    assert kept[host_id]["fail"] >= 1 and kept[host_id]["pass"] >= 10
+    failing = kept[host_id]["fail"]
+
+    send(client, token, fixture_report())  # antivirus fixed: its checks fail no more
+    kept, counted = host_counts(db_url)
+    assert kept == counted and kept[host_id]["fail"] == 0 < failing
+
+    site = service.policy_dir(app.config)
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "local.yml").write_text(
+        """\
+pack: {id: local, version: 1, name: {vi: "Quy định riêng", en: "Local rules"}}
+checks:
+  - id: local_no_telnet
+    name: {vi: "Không cài telnet", en: "No telnet"}
+    severity: medium
+    condition: none
+    rules: [{fact: software.names, op: contains, value: telnet}]
+""",
+        encoding="utf-8",
+    )
+    send(client, token, fixture_report(patch={"security": {"firewall": {"enabled": False}}}))
+    wait_jobs_idle(client, seed.security_token)  # the other host, by the background job
+    with_local, counted = host_counts(db_url)
+    assert with_local == counted
+    assert with_local[other_id]["pass"] == kept[other_id]["pass"] + 1
+
+    (site / "local.yml").unlink()  # its results are no longer in force: deleted
+    send(client, token, fixture_report())
+    # Back to the packs of the first reports within the minute: recorded again, and the other
+    # host re-evaluated in the background.
+    assert [j["reason"] for j in wait_jobs_idle(client, seed.security_token)] == [
+        "packs changed",
+        "packs changed",
+    ]
+    kept, counted = host_counts(db_url)
+    assert kept == counted
+    assert kept[other_id]["pass"] == with_local[other_id]["pass"] - 1
+    assert ("local", "local_no_telnet") not in results(db_url, other_id)
+
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine)() as db:
+        db.execute(delete(ComplianceResult).where(ComplianceResult.host_id == other_id))
+        service.recount(db, [host_id, other_id])
+        db.commit()
+    engine.dispose()
+    kept, counted = host_counts(db_url)
+    assert kept == counted and set(kept) == {host_id}
+
+
+def test_migration_counts_the_results_already_stored(db_url):
+    """Revision 0011 fills ``host_compliance`` from the results stored before it; a host with
+    none gets no row. Downgrading drops the table."""
+    import random
+
+    from inventory_server.models import Host
+
+    rng = random.Random(11)
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine)() as db:
+        for i in range(12):
+            host = Host(hostname=f"counted-{i}", status="active")
+            db.add(host)
+            db.flush()
+            for c in range(rng.randint(0, 6)):
+                db.add(
+                    ComplianceResult(
+                        host_id=host.id,
+                        pack_id=WS,
+                        check_id=f"check-{c}",
+                        status=rng.choice(("pass", "fail", "not_applicable", "error")),
+                        severity="medium",
+                        evidence=[],
+                        pack_version=1,
+                    )
+                )
+        db.commit()
+    engine.dispose()
+    downgrade(db_url, "0010")
+    engine = make_engine(db_url)
+    assert "host_compliance" not in inspect(engine).get_table_names()
+    engine.dispose()
+    upgrade(db_url, "0011")
+    kept, counted = host_counts(db_url)
+    assert kept == counted and 0 < len(kept) < 12
