@@ -1073,45 +1073,47 @@ def _scoped(stmt, scope: str | None, unit_path: str | None):
     return stmt
 
 
+UNIT_COUNTS = ("hosts", "hosts_evaluated", "hosts_failing", *evaluator.STATUSES)
+"""What ``unit_summary`` counts per unit before rolling it up (``own``)."""
+
+
+def host_count_columns() -> list:
+    """Aggregates over hosts outer-joined to ``host_compliance``: UNIT_COUNTS but ``hosts``.
+
+    Hosts evaluated are those with a counts row (a host has one while it has results).
+    """
+    hc = HostCompliance
+    return [
+        func.count(hc.host_id),
+        func.count(hc.host_id).filter(hc.fail_count > 0),
+        # PostgreSQL sums bigints as numeric: back to a bigint.
+        *(
+            cast(func.sum(getattr(hc, f"{status}_count")), BigInteger)
+            for status in evaluator.STATUSES
+        ),
+    ]
+
+
 def unit_summary(
-    db: Session, *, scope: str | None = None, unit_path: str | None = None
+    db: Session,
+    *,
+    scope: str | None = None,
+    unit_path: str | None = None,
+    own: dict[int, dict[str, int]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Per unit, rolled up its subtree: hosts, hosts failing, and check results by status."""
+    """Per unit, rolled up its subtree: hosts, hosts failing, and check results by status.
+
+    ``own`` is each unit's own counts (``UNIT_COUNTS``, by unit id) when the caller has them
+    already, counted over the same hosts (active, in scope): the dashboard counts them with its
+    host figures.
+    """
     units = list(db.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.path)))
     units = [u for u in units if scope is None or u.path.startswith(scope)]
     if unit_path is not None:
         units = [u for u in units if u.path.startswith(unit_path)]
-    # One row per host (its result counts, ``host_compliance``), not one per host and check.
-    hc = HostCompliance
-    evaluated = hc.pass_count + hc.fail_count + hc.not_applicable_count + hc.error_count
-    stmt = (
-        select(
-            Host.unit_id,
-            func.count(Host.id),
-            func.sum(case((evaluated > 0, 1), else_=0)),
-            func.sum(case((hc.fail_count > 0, 1), else_=0)),
-            # PostgreSQL sums bigints as numeric: back to a bigint.
-            *(
-                cast(func.sum(getattr(hc, f"{status}_count")), BigInteger)
-                for status in evaluator.STATUSES
-            ),
-        )
-        .join(OrgUnit, OrgUnit.id == Host.unit_id)
-        .outerjoin(hc, hc.host_id == Host.id)
-        .where(Host.status == "active")
-        .group_by(Host.unit_id)
-    )
-    own: dict[int, dict[str, int]] = {}
-    for unit_id, hosts, n_evaluated, failing, *by_status in db.execute(
-        _scoped(stmt, scope, unit_path)
-    ):
-        own[unit_id] = {
-            "hosts": hosts,
-            "hosts_evaluated": n_evaluated or 0,
-            "hosts_failing": failing or 0,
-            **{s: n or 0 for s, n in zip(evaluator.STATUSES, by_status, strict=True)},
-        }
-    keys = ("hosts", "hosts_evaluated", "hosts_failing", *evaluator.STATUSES)
+    if own is None:
+        own = _unit_counts(db, scope, unit_path)
+    keys = UNIT_COUNTS
     # Each unit's own counts go to every unit whose path its path starts with (itself and its
     # ancestors): a pass over the units' path prefixes, not over every pair of units.
     totals = {u.path: dict.fromkeys(keys, 0) for u in units}
@@ -1141,6 +1143,22 @@ def unit_summary(
             }
         )
     return out
+
+
+def _unit_counts(db: Session, scope: str | None, unit_path: str | None) -> dict[int, dict]:
+    """Each unit's own counts (``UNIT_COUNTS``): one row per host, not one per host and check."""
+    stmt = select(Host.unit_id, func.count(Host.id), *host_count_columns())
+    if scope is not None or unit_path is not None:
+        stmt = _scoped(stmt.join(OrgUnit, OrgUnit.id == Host.unit_id), scope, unit_path)
+    stmt = (
+        stmt.outerjoin(HostCompliance, HostCompliance.host_id == Host.id)
+        .where(Host.status == "active", Host.unit_id.is_not(None))
+        .group_by(Host.unit_id)
+    )
+    return {
+        unit_id: {k: n or 0 for k, n in zip(UNIT_COUNTS, counts, strict=True)}
+        for unit_id, *counts in db.execute(stmt)
+    }
 
 
 def check_summary(
