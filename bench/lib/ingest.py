@@ -142,6 +142,7 @@ def main(argv=None) -> int:
         def phase(path, items, seconds=None):
             pg = server.BackendCPU(args.pg_url, dbname)
             workers = [w.pid for w in srv.workers()]
+            w0 = time.monotonic()
             c0 = server.cpu_seconds(workers)
             m0 = server.machine_busy_seconds()
             res = load.run(
@@ -155,11 +156,14 @@ def main(argv=None) -> int:
             )
             c1 = server.cpu_seconds(workers)
             m1 = server.machine_busy_seconds()
+            # CPU seconds over the phase: the window from before the clients start to after
+            # they end (``wall``), a little longer than the requests' own (``res.elapsed``).
+            res.wall = time.monotonic() - w0
             res.cpu = {
-                "server": (c1 - c0) / res.elapsed,
-                "postgres": pg.stop() / res.elapsed,
-                "clients": res.client_cpu / res.elapsed,
-                "machine": (m1 - m0) / res.elapsed,
+                "server": c1 - c0,
+                "postgres": pg.stop(),
+                "clients": res.client_cpu,
+                "machine": m1 - m0,
             }
             if res.errors:
                 _say(f"  errors on {path}: {res.errors} e.g. {res.error_sample}")
@@ -168,7 +172,7 @@ def main(argv=None) -> int:
         ncores = os.cpu_count() or 2
 
         def cores(res) -> str:
-            c = res.cpu
+            c = {k: v / res.wall for k, v in res.cpu.items()}
             # The rest of the machine: PostgreSQL's background processes (WAL writer,
             # checkpointer, autovacuum), the kernel, this benchmark's own process, other users.
             rest = c["machine"] - c["server"] - c["postgres"] - c["clients"]
@@ -178,19 +182,23 @@ def main(argv=None) -> int:
                 f"machine busy {c['machine']:.2f} of {ncores}"
             )
 
+        def per_report(res, key: str) -> float:
+            """CPU seconds per report answered."""
+            return res.cpu[key] / res.ok if res.ok else 0.0
+
         def capacity(res) -> float:
             """Reports/s the server and PostgreSQL would sustain alone on this machine's cores."""
-            per = (res.cpu["server"] + res.cpu["postgres"]) / res.rate if res.rate else 0.0
+            per = per_report(res, "server") + per_report(res, "postgres")
             return ncores / per if per else 0.0
 
         def cpu_line(name, res) -> str:
-            c, r = res.cpu, res.rate or 1.0
+            ms = {k: per_report(res, k) * 1000 for k in res.cpu}
             return (
-                f"  {name}: CPU per report: server {c['server'] / r * 1000:.2f} ms, postgres "
-                f"{c['postgres'] / r * 1000:.2f} ms, client {c['clients'] / r * 1000:.2f} ms; "
+                f"  {name}: CPU per report: server {ms['server']:.2f} ms, postgres "
+                f"{ms['postgres']:.2f} ms, client {ms['clients']:.2f} ms; "
                 f"{ncores} cores given to server+postgres alone would sustain "
                 f"{capacity(res):.0f}/s; the whole machine's busy CPU per report "
-                f"{c['machine'] / r * 1000:.2f} ms"
+                f"{ms['machine']:.2f} ms"
             )
 
         full = phase("/api/v1/reports", fulls)
@@ -262,9 +270,7 @@ def main(argv=None) -> int:
                         "delta_ceiling_ratio": ratio,
                         "full_ceiling_per_s": full_ceiling.rate,
                         "fulls_capacity_per_s": capacity(full),
-                        "fulls_machine_cpu_ms": (
-                            full.cpu["machine"] / full.rate * 1000 if full.rate else 0.0
-                        ),
+                        "fulls_machine_cpu_ms": per_report(full, "machine") * 1000,
                         "deltas_capacity_per_s": capacity(delta),
                         "ceiling_capacity_per_s": capacity(ceil1),
                         "rss_start_mib": _mib(rss0),
