@@ -636,8 +636,7 @@ def test_a_job_waits_for_a_report_in_flight_and_evaluates_what_it_wrote(client, 
     )
     job.start()
     with engine.connect() as probe:
-        # the job's batch waits on the report's row lock (given a minute to get there: on a
-        # loaded machine, running the suite in parallel, it once had not within ten seconds)
+        # the job's batch waits on the report's row lock (given a minute to get there)
         for _ in range(1200):
             waiting = probe.execute(
                 text(
@@ -645,6 +644,9 @@ def test_a_job_waits_for_a_report_in_flight_and_evaluates_what_it_wrote(client, 
                     "AND wait_event_type = 'Lock'"
                 )
             ).scalar()
+            # pg_stat_activity is read once per transaction: end it, or every later read
+            # would repeat the first (taken, on a loaded machine, before the job got there).
+            probe.rollback()
             if waiting or not job.is_alive():
                 break
             time.sleep(0.05)
