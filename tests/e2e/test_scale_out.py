@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from agent.schema import EnrollRequest, encode
 from inventory_server.db import make_engine, make_sessionmaker
-from inventory_server.models import HostSection, SoftwareInstall
+from inventory_server.models import ComplianceResult, HostCompliance, HostSection, SoftwareInstall
 from tests.conftest import _fresh_db, _pg_admin_url, seed_database, start_server, stop_server
 from tests.inventory_server.reports import body, make_report
 
@@ -117,7 +117,22 @@ def test_concurrent_reports_from_one_host_never_corrupt_it(two_servers, pg_url):
     with make_sessionmaker(engine)() as db:
         installs = db.scalar(select(func.count()).select_from(SoftwareInstall))
         digest = db.scalar(select(HostSection.digest).where(HostSection.section == "software"))
+        statuses = dict(
+            db.execute(
+                select(ComplianceResult.status, func.count()).group_by(ComplianceResult.status)
+            ).all()
+        )
+        counts = db.execute(select(HostCompliance)).scalars().all()
     engine.dispose()
+    # The host's result counts (read by per-unit figures) are those of its results, whichever
+    # report's evaluation committed last.
+    assert sum(statuses.values()) > 0 and len(counts) == 1
+    assert {
+        "pass": counts[0].pass_count,
+        "fail": counts[0].fail_count,
+        "not_applicable": counts[0].not_applicable_count,
+        "error": counts[0].error_count,
+    } == {k: statuses.get(k, 0) for k in ("pass", "fail", "not_applicable", "error")}
     # The stored state is exactly one of the reports, whole: its digest and its package count.
     winners = [r for r in reports if r.digests["software"] == digest]
     assert len(winners) == 1
