@@ -1,4 +1,5 @@
-"""``kiemke-server policy``: check a pack file against stored hosts, list packs, re-evaluate."""
+"""``kiemke-server policy``: check a pack file against stored hosts, list packs, re-evaluate,
+recount."""
 
 import sys
 
@@ -82,3 +83,18 @@ def reevaluate(settings):
         if job.status != "done":
             click.echo(job.message or "", err=True)
             sys.exit(1)
+
+
+@policy.command("recount")
+@click.pass_obj
+def recount(settings):
+    """Count every host's results by status again (repair, after editing results by hand)."""
+    sessions = _sessions(settings)
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"recounted {done}/{total} hosts")
+
+    with sessions() as db:
+        total = service.recount_all(db, progress)
+    if not total:
+        click.echo("no host has compliance results")

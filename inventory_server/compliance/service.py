@@ -627,6 +627,26 @@ def recount(db: Session, host_ids: Sequence[int], gone: bool = True) -> None:
         _recount(db, chunk, postgres, gone)
 
 
+def recount_all(db: Session, progress: Callable[[int, int], None] | None = None) -> int:
+    """Count every host's results by status again (``recount``), committing each batch.
+
+    For repair only: the service writes the counts with the results. Returns the hosts
+    counted (those with results or a counts row).
+    """
+    ids = sorted(
+        set(db.scalars(select(ComplianceResult.host_id).distinct()))
+        | set(db.scalars(select(HostCompliance.host_id)))
+    )
+    done = 0
+    for chunk in _chunks(ids):
+        recount(db, chunk)
+        db.commit()
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(ids))
+    return len(ids)
+
+
 def _recount(db: Session, host_ids: Sequence[int], postgres: bool, gone: bool) -> None:
     counts = (
         select(ComplianceResult.host_id, *_STATUS_COUNTS.values())

@@ -384,6 +384,20 @@ checks:
     assert again.returncode == 0, again.stderr
     assert "re-evaluated 2/2 hosts" in again.stdout and "done (2/2)" in again.stdout
 
+    # Results edited by hand leave the hosts' counts behind until "recount".
+    engine = make_engine(sqlite_url)
+    with make_sessionmaker(engine)() as db:
+        db.execute(delete(ComplianceResult).where(ComplianceResult.status == "fail"))
+        db.commit()
+    engine.dispose()
+    kept, counted = host_counts(sqlite_url)
+    assert kept != counted
+    recounted = run_cli(sqlite_url, tmp_path, "recount")
+    assert recounted.returncode == 0, recounted.stderr
+    assert "recounted 2/2 hosts" in recounted.stdout
+    kept, counted = host_counts(sqlite_url)
+    assert kept == counted and all(c["fail"] == 0 for c in kept.values())
+
 
 def test_only_the_package_names_rules_test_are_loaded():
     shipped = service.packs_in_force()
