@@ -201,8 +201,12 @@ def compliance_figures(
     from inventory_server.models import ComplianceResult
 
     try:
-        # No result anywhere: nothing to roll up (the roll-up walks every unit in Python).
-        if db.scalar(select(ComplianceResult.host_id).limit(1)) is None:
+        # No result anywhere: nothing to roll up (the roll-up walks every unit in Python). The
+        # caller's own counts say so already; otherwise one row is looked for.
+        if own is not None:
+            if not any(c["hosts_evaluated"] for c in own.values()):
+                return None
+        elif db.scalar(select(ComplianceResult.host_id).limit(1)) is None:
             return None
         rows = service.unit_summary(db, scope=scope, unit_path=unit.path if unit else None, own=own)
     except (OperationalError, ProgrammingError):  # compliance tables not migrated yet
@@ -402,17 +406,12 @@ def dashboard(
     by_family: dict[str, int] = {}
     by_role: dict[str, int] = {}
     antivirus = dict.fromkeys(AV_STATES, 0)
-    from inventory_server.compliance.service import UNIT_COUNTS
+    from inventory_server.compliance.service import add_unit_counts
 
-    # Each unit's own compliance counts, from the same rows.
-    own: dict[int, dict[str, int]] = {}
-    count_keys = UNIT_COUNTS[1:]  # "hosts" is n
+    own: dict[int, dict[str, int]] = {}  # each unit's own compliance counts, from the same rows
     for unit_id, os_name, os_family, role, av, n, stale, *counted in groups:
         if unit_id is not None:
-            mine = own.setdefault(unit_id, dict.fromkeys(UNIT_COUNTS, 0))
-            mine["hosts"] += n
-            for k, c in zip(count_keys, counted, strict=True):
-                mine[k] += c or 0
+            add_unit_counts(own, unit_id, n, counted)
         hosts += n
         by_os[os_name or "unknown"] = by_os.get(os_name or "unknown", 0) + n
         by_family[os_family or "unknown"] = by_family.get(os_family or "unknown", 0) + n

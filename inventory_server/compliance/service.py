@@ -1114,6 +1114,16 @@ def host_count_columns() -> list:
     ]
 
 
+def add_unit_counts(own: dict[int, dict[str, int]], unit_id: int, hosts: int, counted) -> None:
+    """Add a row's ``hosts`` and ``counted`` (``host_count_columns``' values) to ``own[unit_id]``.
+
+    ``own`` is what ``unit_summary`` rolls up: each unit's own counts, by ``UNIT_COUNTS``.
+    """
+    mine = own.setdefault(unit_id, dict.fromkeys(UNIT_COUNTS, 0))
+    for k, n in zip(UNIT_COUNTS, (hosts, *counted), strict=True):
+        mine[k] += n or 0
+
+
 def unit_summary(
     db: Session,
     *,
@@ -1175,10 +1185,10 @@ def _unit_counts(db: Session, scope: str | None, unit_path: str | None) -> dict[
         .where(Host.status == "active", Host.unit_id.is_not(None))
         .group_by(Host.unit_id)
     )
-    return {
-        unit_id: {k: n or 0 for k, n in zip(UNIT_COUNTS, counts, strict=True)}
-        for unit_id, *counts in db.execute(stmt)
-    }
+    own: dict[int, dict[str, int]] = {}
+    for unit_id, hosts, *counted in db.execute(stmt):
+        add_unit_counts(own, unit_id, hosts, counted)
+    return own
 
 
 def check_summary(
