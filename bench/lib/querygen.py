@@ -172,7 +172,8 @@ def compliance_results(cur, seed: int = 1) -> int:
 
     Statuses are drawn per result (``FAIL_SHARE`` by severity, 3 % not applicable, 0.5 % error)
     by PostgreSQL itself, seeded, as ``compliance_results`` rows with their history's first
-    failures in ``compliance_changes`` and each host's counts in ``host_compliance``.
+    failures in ``compliance_changes``. Each host's counts (``host_compliance``) are taken by the
+    compliance service afterwards (``load``).
     """
     from inventory_server.compliance import loader
 
@@ -197,20 +198,23 @@ def compliance_results(cur, seed: int = 1) -> int:
         params,
     )
     n = cur.rowcount
-    # Each host's counts by status, as the compliance service keeps them with its results.
-    cur.execute(
-        "INSERT INTO host_compliance (host_id, pass_count, fail_count, not_applicable_count, "
-        "error_count) SELECT host_id, count(*) FILTER (WHERE status = 'pass'), "
-        "count(*) FILTER (WHERE status = 'fail'), "
-        "count(*) FILTER (WHERE status = 'not_applicable'), "
-        "count(*) FILTER (WHERE status = 'error') FROM compliance_results GROUP BY host_id"
-    )
     cur.execute(
         "INSERT INTO compliance_changes (host_id, pack_id, check_id, at, before, after, evidence) "
         "SELECT host_id, pack_id, check_id, since, NULL, status, evidence "
         "FROM compliance_results WHERE status IN ('fail', 'error')"
     )
     return n
+
+
+def _count_results(db_url_sqla: str) -> None:
+    """Each host's result counts by status, taken as the compliance service takes them."""
+    from inventory_server.compliance import service
+    from inventory_server.db import make_engine, make_sessionmaker
+
+    engine = make_engine(db_url_sqla)
+    with make_sessionmaker(engine)() as db:
+        service.recount_all(db)
+    engine.dispose()
 
 
 def load(
@@ -319,6 +323,7 @@ def load(
         for name, _ in indexes:
             cur.execute(f'DROP INDEX "{name}"')
         results = compliance_results(cur, seed)
+    _count_results(db_url_sqla)
     say(
         f"  {len(unit_rows)} units, {hosts} hosts, {len(titles)} titles, {results} compliance "
         "results; loading installs..."
