@@ -140,6 +140,34 @@ def test_ingest_evaluates_and_records_history(client, seed, db_url):
     assert body["counts"]["fail"] == 0 and body["counts"]["pass"] >= 15
 
 
+def write_local_pack(app):
+    """Add a site pack ``local`` (one check: telnet not installed); return the site directory."""
+    site = service.policy_dir(app.config)
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "local.yml").write_text(
+        """\
+pack: {id: local, version: 1, name: {vi: "Quy định riêng", en: "Local rules"}}
+checks:
+  - id: local_no_telnet
+    name: {vi: "Không cài telnet", en: "No telnet"}
+    severity: medium
+    condition: none
+    rules: [{fact: software.names, op: contains, value: telnet}]
+""",
+        encoding="utf-8",
+    )
+    return site
+
+
+def enroll_windows_workstation(client, seed) -> int:
+    """Enroll a second host (the Windows workstation fixture) and send its report."""
+    other = fixture_report("windows-workstation")
+    other.host.machine_id = "1" * 32
+    other_id, other_token = enroll(client, seed.secret, other)
+    send(client, other_token, other)
+    return other_id
+
+
 def wait_jobs_idle(client, token) -> list[dict]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -269,24 +297,8 @@ def test_site_pack_change_reevaluates_in_background(client, seed, db_url, app, t
     report = fixture_report()
     host_id, token = enroll(client, seed.secret, report)
     send(client, token, report)
-    other = fixture_report("windows-workstation")
-    other.host.machine_id = "1" * 32
-    other_id, other_token = enroll(client, seed.secret, other)
-    send(client, other_token, other)
-    site = service.policy_dir(app.config)
-    site.mkdir(parents=True, exist_ok=True)
-    (site / "local.yml").write_text(
-        """\
-pack: {id: local, version: 1, name: {vi: "Quy định riêng", en: "Local rules"}}
-checks:
-  - id: local_no_telnet
-    name: {vi: "Không cài telnet", en: "No telnet"}
-    severity: medium
-    condition: none
-    rules: [{fact: software.names, op: contains, value: telnet}]
-""",
-        encoding="utf-8",
-    )
+    other_id = enroll_windows_workstation(client, seed)
+    site = write_local_pack(app)
     send(client, token, fixture_report(patch={"security": {"firewall": {"enabled": False}}}))
     deadline = time.monotonic() + 30
     while (("local", "local_no_telnet") not in results(db_url, other_id)) and (
@@ -708,10 +720,7 @@ def test_host_counts_follow_results_as_they_change_and_go(client, seed, db_url, 
     report = fixture_report(patch=STALE_AV)
     host_id, token = enroll(client, seed.secret, report)
     send(client, token, report)
-    other = fixture_report("windows-workstation")
-    other.host.machine_id = "1" * 32
-    other_id, other_token = enroll(client, seed.secret, other)
-    send(client, other_token, other)
+    other_id = enroll_windows_workstation(client, seed)
     kept, counted = host_counts(db_url)
     assert kept == counted and set(kept) == {host_id, other_id}
     assert kept[host_id]["fail"] >= 1 and kept[host_id]["pass"] >= 10
@@ -721,20 +730,7 @@ def test_host_counts_follow_results_as_they_change_and_go(client, seed, db_url, 
     kept, counted = host_counts(db_url)
     assert kept == counted and kept[host_id]["fail"] == 0 < failing
 
-    site = service.policy_dir(app.config)
-    site.mkdir(parents=True, exist_ok=True)
-    (site / "local.yml").write_text(
-        """\
-pack: {id: local, version: 1, name: {vi: "Quy định riêng", en: "Local rules"}}
-checks:
-  - id: local_no_telnet
-    name: {vi: "Không cài telnet", en: "No telnet"}
-    severity: medium
-    condition: none
-    rules: [{fact: software.names, op: contains, value: telnet}]
-""",
-        encoding="utf-8",
-    )
+    site = write_local_pack(app)
     send(client, token, fixture_report(patch={"security": {"firewall": {"enabled": False}}}))
     wait_jobs_idle(client, seed.security_token)  # the other host, by the background job
     with_local, counted = host_counts(db_url)
