@@ -4,7 +4,7 @@ Nearly every report a server takes is an unchanged delta: the agent's digests, a
 stored ones. :class:`UnchangedReports` wraps the Flask application's WSGI callable and answers
 those with one statement (:func:`~inventory_server.reports.ingest.touch_known`) on a connection
 of its own small pool, with no request context, session or ORM in between. Anything else goes to
-Flask untouched, or with the body it read, when:
+Flask untouched, or with the body it read and the report it decoded (``DECODED_REPORT``), when:
 
 - the request is not ``POST /api/v1/reports`` (or the benchmark's discard endpoint), carries a
   query string, has no host token, or has no ``Content-Length`` or a body over 64 KiB;
@@ -48,6 +48,9 @@ FAST_BODY = 64 * 1024
 """Largest body read here: an unchanged delta is under 1 KiB compressed."""
 FAST_POOL = 4
 """Connections per server process (one per gunicorn thread by default)."""
+DECODED_REPORT = "kiemke.report"
+"""The WSGI environ key under which a report decoded here is handed on to Flask, so that the
+general path does not decompress and decode the same body again."""
 _decoder = msgspec.json.Decoder(Report)
 
 
@@ -103,6 +106,7 @@ class UnchangedReports:
                 report = _decoder.decode(body)
             except msgspec.MsgspecError:
                 return self.flask_wsgi(environ, start_response)
+            environ[DECODED_REPORT] = report  # for the general path, if it answers
             if report.schema_version > SCHEMA_VERSION:
                 return self.flask_wsgi(environ, start_response)
             host_id = self._run(touch_known, token, report)
