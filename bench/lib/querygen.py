@@ -172,8 +172,8 @@ def compliance_results(cur, seed: int = 1) -> int:
 
     Statuses are drawn per result (``FAIL_SHARE`` by severity, 3 % not applicable, 0.5 % error)
     by PostgreSQL itself, seeded, as ``compliance_results`` rows with their history's first
-    failures in ``compliance_changes``. Each host's counts (``host_compliance``) are taken by the
-    compliance service afterwards (``load``).
+    failures in ``compliance_changes``. Each host's counts (on its ``hosts`` row) are taken by
+    the compliance service afterwards (``load``).
     """
     from inventory_server.compliance import loader
 
@@ -344,6 +344,8 @@ def load(
             cur.execute(f'ALTER TABLE host_software ADD CONSTRAINT "{name}" {definition}')
         for _, definition in indexes:
             cur.execute(definition)
+        # Counting the results rewrote every host row once: leave the table as autovacuum would.
+        cur.execute("VACUUM hosts")
         cur.execute("ANALYZE")
     return {
         "units": unit_rows,

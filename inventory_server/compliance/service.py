@@ -24,16 +24,15 @@ from sqlalchemy import (
     BigInteger,
     Text,
     bindparam,
-    case,
     cast,
     delete,
-    exists,
     func,
     insert,
+    or_,
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -45,7 +44,6 @@ from inventory_server.models import (
     ComplianceJob,
     ComplianceResult,
     Host,
-    HostCompliance,
     HostSection,
     HostSoftware,
     OrgUnit,
@@ -566,7 +564,7 @@ class _Writes:
     changes: list[dict[str, Any]] = field(default_factory=list)
     deletes: list[tuple[int, str, str]] = field(default_factory=list)
     recount: set[int] = field(default_factory=set)
-    """Hosts whose results change status, are added or go: their ``host_compliance`` row."""
+    """Hosts whose results change status, are added or go: their counts on ``hosts``."""
 
     def flush(self, db: Session) -> None:
         """Write everything collected."""
@@ -605,69 +603,59 @@ class _Writes:
                     ComplianceResult.check_id == check_id,
                 )
             )
-        recount(db, sorted(self.recount), gone=bool(self.deletes))
+        recount(db, sorted(self.recount))
 
 
-_STATUS_COUNTS = {
-    f"{status}_count": func.sum(case((ComplianceResult.status == status, 1), else_=0))
-    for status in evaluator.STATUSES
-}
+COUNT_COLUMNS = {status: f"{status}_count" for status in evaluator.STATUSES}
+"""Each result status → the column of ``hosts`` that counts the host's results with it."""
 
 
-def recount(db: Session, host_ids: Sequence[int], gone: bool = True) -> None:
-    """Count these hosts' results by status again into ``host_compliance`` (the caller commits).
+def _status_count(status: str):
+    return (
+        select(func.count())
+        .where(ComplianceResult.host_id == Host.id, ComplianceResult.status == status)
+        .scalar_subquery()
+    )
 
-    From the rows as this transaction sees them, after its own writes: when another
-    transaction writes the same host's results, row locks order the two, and the later one
-    counts what the earlier committed. A host left with no result loses its row (``gone``
-    False: the caller deleted none of their results, so there is nothing to look for).
+
+def recount(db: Session, host_ids: Sequence[int]) -> None:
+    """Count these hosts' results by status again into their ``hosts`` row (the caller commits).
+
+    From the rows as this transaction sees them, after its own writes. Writers of a host's
+    results hold its row lock from before they read its facts (``lock_hosts``; a report holds
+    it from the start), so a later writer counts what the earlier one committed. A host left
+    with no result counts zero everywhere.
     """
-    postgres = db.get_bind().dialect.name == "postgresql"
+    values = {column: _status_count(status) for status, column in COUNT_COLUMNS.items()}
     for chunk in _chunks(list(host_ids)):
-        _recount(db, chunk, postgres, gone)
+        db.execute(
+            update(Host)
+            .where(Host.id.in_(chunk))
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def recount_all(db: Session, progress: Callable[[int, int], None] | None = None) -> int:
     """Count every host's results by status again (``recount``), committing each batch.
 
     For repair only: the service writes the counts with the results. Returns the hosts
-    counted (those with results or a counts row).
+    counted (those with results or counts).
     """
+    counted = or_(*(getattr(Host, c) != 0 for c in COUNT_COLUMNS.values()))
     ids = sorted(
         set(db.scalars(select(ComplianceResult.host_id).distinct()))
-        | set(db.scalars(select(HostCompliance.host_id)))
+        | set(db.scalars(select(Host.id).where(counted)))
     )
     done = 0
     for chunk in _chunks(ids):
+        lock_hosts(db, chunk)
         recount(db, chunk)
         db.commit()
         done += len(chunk)
         if progress is not None:
             progress(done, len(ids))
     return len(ids)
-
-
-def _recount(db: Session, host_ids: Sequence[int], postgres: bool, gone: bool) -> None:
-    counts = (
-        select(ComplianceResult.host_id, *_STATUS_COUNTS.values())
-        .where(ComplianceResult.host_id.in_(host_ids))
-        .group_by(ComplianceResult.host_id)
-    )
-    ins = (postgresql if postgres else sqlite).insert(HostCompliance)
-    db.execute(
-        ins.from_select(["host_id", *_STATUS_COUNTS], counts).on_conflict_do_update(
-            index_elements=["host_id"], set_={k: ins.excluded[k] for k in _STATUS_COUNTS}
-        )
-    )
-    if gone:
-        db.execute(
-            delete(HostCompliance)
-            .where(
-                HostCompliance.host_id.in_(host_ids),
-                ~exists().where(ComplianceResult.host_id == HostCompliance.host_id),
-            )
-            .execution_options(synchronize_session=False)
-        )
 
 
 def _collect(
@@ -741,11 +729,13 @@ def evaluate_hosts(
     *,
     new_hosts: bool = False,
     given: tuple[dict, dict, _Units] | None = None,
+    locked: bool = False,
 ) -> int:
     """Evaluate and store the results of these hosts (the caller commits); return changes.
 
     ``given`` is (host facts as load_facts returns them, stored results as _existing returns
-    them, units) when the caller has them already.
+    them, units) when the caller has them already. The hosts' rows are locked first
+    (``lock_hosts``) unless ``locked`` says the caller holds them (a report holds its host's).
 
     Results are written with a few bulk statements per batch; ``since`` moves only when the
     status changes, and each change is recorded in ``compliance_changes``. Without
@@ -753,6 +743,8 @@ def evaluate_hosts(
     is left as stored (its facts did not change since it was written: re-evaluation after a
     pack change, where changed packs carry a new version).
     """
+    if not locked:
+        lock_hosts(db, host_ids)
     now = utcnow()
     when = now.timestamp()
     if given is not None:
@@ -883,7 +875,6 @@ def run_job(
             job.status, job.total, job.done, job.started_at = "running", len(ids), 0, utcnow()
             db.commit()
             for chunk in _chunks(ids, BATCH):
-                _hold_hosts(db, chunk)
                 evaluate_hosts(db, pack_set, chunk, refresh_evidence)
                 job.done += len(chunk)
                 db.commit()
@@ -903,20 +894,26 @@ def run_job(
                 log.exception("compliance job %s: could not record the failure", job_id)
 
 
-def _hold_hosts(db: Session, host_ids: Sequence[int]) -> None:
-    """Keep reports of these hosts out until the batch commits (PostgreSQL).
+def lock_hosts(db: Session, host_ids: Sequence[int]) -> None:
+    """Lock these hosts' rows until the caller commits (PostgreSQL), before reading their facts.
 
     A report holds its host's row lock from before it writes until it commits, and evaluates the
-    host with what it wrote. Taking a share lock on the batch's rows before reading their facts
-    waits for reports in flight and holds back new ones, so the batch never writes results of
-    facts older than a report's (an older result would stand until the next change). Locks are
-    taken in id order.
+    host with what it wrote. Every other writer of results takes the same lock (``FOR NO KEY
+    UPDATE``, in id order) before it reads the facts, and so waits for reports in flight and
+    holds back new ones: it never writes results of facts older than a report's (an older result
+    would stand until the next change), and the result counts it writes on the hosts' rows
+    (``recount``) count what the report committed. Inserted results check their foreign key
+    with ``FOR KEY SHARE``, which this lock lets through.
     """
     if db.get_bind().dialect.name != "postgresql":
-        return  # SQLite has no row locks: there the window stays (a report within a batch)
-    db.execute(
-        select(Host.id).where(Host.id.in_(host_ids)).order_by(Host.id).with_for_update(read=True)
-    ).all()
+        return  # SQLite has one writer at a time, and no row locks
+    for chunk in _chunks(sorted(host_ids)):
+        db.execute(
+            select(Host.id)
+            .where(Host.id.in_(chunk))
+            .order_by(Host.id)
+            .with_for_update(key_share=True)
+        ).all()
 
 
 def start_job(
@@ -997,7 +994,7 @@ def before_commit(db: Session, host: Host, ingested) -> bool:
     host_facts = {
         host.id: (facts.build_facts(sections, record, pack_set.engine.fact_paths), host.unit_id)
     }
-    evaluate_hosts(db, pack_set, [host.id], given=(host_facts, existing, units))
+    evaluate_hosts(db, pack_set, [host.id], given=(host_facts, existing, units), locked=True)
     return True
 
 
@@ -1098,19 +1095,16 @@ UNIT_COUNTS = ("hosts", "hosts_evaluated", "hosts_failing", *evaluator.STATUSES)
 
 
 def host_count_columns() -> list:
-    """Aggregates over hosts outer-joined to ``host_compliance``: UNIT_COUNTS but ``hosts``.
+    """Aggregates over hosts and their result counts: ``UNIT_COUNTS`` but ``hosts``.
 
-    Hosts evaluated are those with a counts row (a host has one while it has results).
+    Hosts evaluated are those with a result (a count above zero).
     """
-    hc = HostCompliance
+    counts = [getattr(Host, column) for column in COUNT_COLUMNS.values()]
     return [
-        func.count(hc.host_id),
-        func.count(hc.host_id).filter(hc.fail_count > 0),
+        func.count().filter(or_(*(c > 0 for c in counts))),
+        func.count().filter(Host.fail_count > 0),
         # PostgreSQL sums bigints as numeric: back to a bigint.
-        *(
-            cast(func.sum(getattr(hc, f"{status}_count")), BigInteger)
-            for status in evaluator.STATUSES
-        ),
+        *(cast(func.sum(c), BigInteger) for c in counts),
     ]
 
 
@@ -1180,11 +1174,7 @@ def _unit_counts(db: Session, scope: str | None, unit_path: str | None) -> dict[
     stmt = select(Host.unit_id, func.count(Host.id), *host_count_columns())
     if scope is not None or unit_path is not None:
         stmt = _scoped(stmt.join(OrgUnit, OrgUnit.id == Host.unit_id), scope, unit_path)
-    stmt = (
-        stmt.outerjoin(HostCompliance, HostCompliance.host_id == Host.id)
-        .where(Host.status == "active", Host.unit_id.is_not(None))
-        .group_by(Host.unit_id)
-    )
+    stmt = stmt.where(Host.status == "active", Host.unit_id.is_not(None)).group_by(Host.unit_id)
     own: dict[int, dict[str, int]] = {}
     for unit_id, hosts, *counted in db.execute(stmt):
         add_unit_counts(own, unit_id, hosts, counted)

@@ -5,7 +5,6 @@ from inventory_server.models.compliance import (  # noqa: F401 - registers the c
     ComplianceChange,
     ComplianceJob,
     ComplianceResult,
-    HostCompliance,
     PolicyPack,
     PolicyParam,
 )

@@ -60,24 +60,6 @@ class ComplianceResult(Base):
     evaluated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class HostCompliance(Base):
-    """How many of a host's current results have each status, kept with them.
-
-    Written with the results (``compliance.service``), so that per-unit figures count one row
-    per host rather than one per host and check. A host has a row while it has results.
-    """
-
-    __tablename__ = "host_compliance"
-
-    host_id: Mapped[int] = mapped_column(
-        ForeignKey("hosts.id", ondelete="CASCADE"), primary_key=True
-    )
-    pass_count: Mapped[int] = mapped_column(default=0)
-    fail_count: Mapped[int] = mapped_column(default=0)
-    not_applicable_count: Mapped[int] = mapped_column(default=0)
-    error_count: Mapped[int] = mapped_column(default=0)
-
-
 class ComplianceChange(Base):
     """A status change of one check on one host: when it started failing, when it was fixed."""
 

@@ -43,6 +43,13 @@ class Host(Base):
     report_count: Mapped[int] = mapped_column(default=0)
     av_state: Mapped[str] = mapped_column(String(16), default="unknown", server_default="unknown")
     """The antivirus state of the latest security section (``hosts.posture.AV_STATES``)."""
+    # How many of the host's current compliance results have each status, written with the
+    # results (``compliance.service.recount``): per-unit figures read them with the hosts, one row
+    # per host and no join. All zero: no result (not evaluated).
+    pass_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    fail_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    not_applicable_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    error_count: Mapped[int] = mapped_column(default=0, server_default="0")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("hosts.id", ondelete="SET NULL"))
 
     unit: Mapped[OrgUnit | None] = relationship(lazy="joined")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from agent.schema import EnrollRequest, encode
 from inventory_server.db import make_engine, make_sessionmaker
-from inventory_server.models import ComplianceResult, HostCompliance, HostSection, SoftwareInstall
+from inventory_server.models import ComplianceResult, Host, HostSection, SoftwareInstall
 from tests.conftest import _fresh_db, _pg_admin_url, seed_database, start_server, stop_server
 from tests.inventory_server.reports import body, make_report
 
@@ -122,7 +122,7 @@ def test_concurrent_reports_from_one_host_never_corrupt_it(two_servers, pg_url):
                 select(ComplianceResult.status, func.count()).group_by(ComplianceResult.status)
             ).all()
         )
-        counts = db.execute(select(HostCompliance)).scalars().all()
+        counts = db.execute(select(Host)).scalars().all()
     engine.dispose()
     # The host's result counts (read by per-unit figures) are those of its results, whichever
     # report's evaluation committed last.

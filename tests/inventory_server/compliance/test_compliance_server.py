@@ -686,22 +686,20 @@ def test_a_job_waits_for_a_report_in_flight_and_evaluates_what_it_wrote(client, 
     assert results(db_url, host_id)[(WS, "firewall_enabled")].status == "fail"
 
 
+STATUSES = ("pass", "fail", "not_applicable", "error")
+
+
 def host_counts(db_url) -> tuple[dict, dict]:
-    """Return (``host_compliance`` rows, the same counted from ``compliance_results``)."""
+    """Return (the result counts kept on ``hosts``, the same counted from
+    ``compliance_results``), for the hosts with any."""
     from collections import Counter
 
-    from inventory_server.models import HostCompliance
+    from inventory_server.models import Host
 
     engine = make_engine(db_url)
     with make_sessionmaker(engine)() as db:
         kept = {
-            r.host_id: {
-                "pass": r.pass_count,
-                "fail": r.fail_count,
-                "not_applicable": r.not_applicable_count,
-                "error": r.error_count,
-            }
-            for r in db.scalars(select(HostCompliance))
+            h.id: {s: getattr(h, f"{s}_count") for s in STATUSES} for h in db.scalars(select(Host))
         }
         counted: dict[int, Counter] = {}
         for host_id, status in db.execute(
@@ -709,8 +707,8 @@ def host_counts(db_url) -> tuple[dict, dict]:
         ):
             counted.setdefault(host_id, Counter())[status] += 1
     engine.dispose()
-    statuses = ("pass", "fail", "not_applicable", "error")
-    return kept, {h: {s: c[s] for s in statuses} for h, c in counted.items()}
+    kept = {h: c for h, c in kept.items() if any(c.values())}
+    return kept, {h: {s: c[s] for s in STATUSES} for h, c in counted.items()}
 
 
 @pytest.mark.usefixtures("jobs_joined")
@@ -760,10 +758,12 @@ def test_host_counts_follow_results_as_they_change_and_go(client, seed, db_url, 
     assert kept == counted and set(kept) == {host_id}
 
 
-def test_migration_counts_the_results_already_stored(db_url):
-    """Revision 0011 fills ``host_compliance`` from the results stored before it; a host with
-    none gets no row. Downgrading drops the table."""
+def test_migrations_count_the_results_already_stored(db_url):
+    """Revision 0011 fills ``host_compliance`` from the results stored before it (a host with
+    none gets no row); 0012 moves the counts onto the hosts and drops the table, and back."""
     import random
+
+    from sqlalchemy import text
 
     from inventory_server.models import Host
 
@@ -792,6 +792,26 @@ def test_migration_counts_the_results_already_stored(db_url):
     engine = make_engine(db_url)
     assert "host_compliance" not in inspect(engine).get_table_names()
     engine.dispose()
+
+    def table_counts() -> dict:
+        engine = make_engine(db_url)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT * FROM host_compliance")).mappings().all()
+        engine.dispose()
+        return {r["host_id"]: {s: r[f"{s}_count"] for s in STATUSES} for r in rows}
+
     upgrade(db_url, "0011")
+    in_table = table_counts()
+    upgrade(db_url, "head")
     kept, counted = host_counts(db_url)
-    assert kept == counted and 0 < len(kept) < 12
+    assert kept == counted == in_table and 0 < len(kept) < 12
+    engine = make_engine(db_url)
+    assert "host_compliance" not in inspect(engine).get_table_names()
+    engine.dispose()
+    downgrade(db_url, "0011")
+    assert table_counts() == counted
+    engine = make_engine(db_url)
+    assert "pass_count" not in {c["name"] for c in inspect(engine).get_columns("hosts")}
+    engine.dispose()
+    upgrade(db_url, "head")
+    assert host_counts(db_url) == (counted, counted)
