@@ -10,6 +10,10 @@ AFTER_INGEST functions are called after a report is committed:
 BEFORE_COMMIT functions that returned True); they commit their own work and their failures are
 logged, never undoing the accepted report.
 
+HOST_MOVED functions are called inside the transaction that changes a host's unit or status,
+once the change is written: ``fn(db, host_id: int, before, after)`` (each a ``(unit_id, status)``
+pair). Figures kept per unit move with the host; a failure fails the change.
+
 INVENTORY_GROUPS functions add Ansible groups: ``fn(session, host_ids: list[int]) ->
 dict[str, list[int]]`` (group name → host ids).
 """
@@ -25,6 +29,9 @@ BEFORE_COMMIT: list[str] = [
 ]
 AFTER_INGEST: list[str] = [
     "inventory_server.compliance.service:after_ingest",
+]
+HOST_MOVED: list[str] = [
+    "inventory_server.compliance.service:host_moved",
 ]
 INVENTORY_GROUPS: list[str] = [
     "inventory_server.compliance.service:inventory_groups",
@@ -60,6 +67,15 @@ def run_after_ingest(
             resolve(spec)(session_factory, host_id, changed, handled)
         except Exception:
             log.exception("after-ingest hook %s failed for host %s", spec, host_id)
+
+
+def run_host_moved(
+    db, host_id: int, before: tuple[int | None, str], after: tuple[int | None, str]
+) -> None:
+    """Call every HOST_MOVED hook when the host's (unit id, status) changed; failures raise."""
+    if before != after:
+        for spec in HOST_MOVED:
+            resolve(spec)(db, host_id, before, after)
 
 
 def inventory_groups(session, host_ids: list[int]) -> dict[str, list[int]]:

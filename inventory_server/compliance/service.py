@@ -52,6 +52,7 @@ from inventory_server.models import (
     SoftwareInstall,
     SoftwarePackage,
     SoftwareTitle,
+    UnitCheckCount,
 )
 from inventory_server.units.services import subtree_heads
 
@@ -565,6 +566,8 @@ class _Writes:
     deletes: list[tuple[int, str, str]] = field(default_factory=list)
     recount: set[int] = field(default_factory=set)
     """Hosts whose results change status, are added or go: their counts on ``hosts``."""
+    units: dict[tuple[int, str, str, str], int] = field(default_factory=lambda: defaultdict(int))
+    """(unit id, pack, check, status) → what the writes add to ``unit_check_counts``."""
 
     def flush(self, db: Session) -> None:
         """Write everything collected."""
@@ -604,6 +607,93 @@ class _Writes:
                 )
             )
         recount(db, sorted(self.recount))
+        add_unit_counts_by_check(db, self.units)
+
+
+def counted_unit(unit_id: int | None, status: str) -> int | None:
+    """The unit whose ``unit_check_counts`` a host's results count in (None: in none).
+
+    Only active hosts count, as in every compliance figure.
+    """
+    return unit_id if status == "active" else None
+
+
+def add_unit_counts_by_check(db: Session, deltas: dict[tuple[int, str, str, str], int]) -> None:
+    """Add ``deltas`` ((unit id, pack, check, status) → hosts) to ``unit_check_counts``.
+
+    One statement, its rows in key order: concurrent writers lock the rows they share in the
+    same order, and wait for each other (briefly: this is their last write before committing)
+    instead of deadlocking. Adding is right whatever the order the writers commit in.
+    """
+    rows = [
+        {"unit_id": u, "pack_id": p, "check_id": c, "status": st, "hosts": n}
+        for (u, p, c, st), n in sorted(deltas.items())
+        if n
+    ]
+    if not rows:
+        return
+    table = UnitCheckCount.__table__
+    if db.get_bind().dialect.name == "postgresql":
+        pg_unnest_insert(
+            db.connection(),
+            table,
+            rows,
+            "ON CONFLICT (unit_id, pack_id, check_id, status) "
+            "DO UPDATE SET hosts = unit_check_counts.hosts + EXCLUDED.hosts",
+        )
+        return
+    ins = sqlite.insert(table)
+    stmt = ins.on_conflict_do_update(
+        index_elements=["unit_id", "pack_id", "check_id", "status"],
+        set_={"hosts": table.c.hosts + ins.excluded.hosts},
+    )
+    db.execute(stmt, rows)
+
+
+def host_moved(
+    db: Session, host_id: int, before: tuple[int | None, str], after: tuple[int | None, str]
+) -> None:
+    """HOST_MOVED hook: move a host's results between units' counts by check.
+
+    ``before`` and ``after`` are the host's (unit id, status); the caller holds its row lock
+    (it has just written the row), so no result of the host changes meanwhile.
+    """
+    old, new = counted_unit(*before), counted_unit(*after)
+    if old == new:
+        return
+    deltas: dict[tuple[int, str, str, str], int] = defaultdict(int)
+    for pack_id, check_id, status, n in db.execute(
+        select(
+            ComplianceResult.pack_id,
+            ComplianceResult.check_id,
+            ComplianceResult.status,
+            func.count(),
+        )
+        .where(ComplianceResult.host_id == host_id)
+        .group_by(ComplianceResult.pack_id, ComplianceResult.check_id, ComplianceResult.status)
+    ):
+        if old is not None:
+            deltas[(old, pack_id, check_id, status)] -= n
+        if new is not None:
+            deltas[(new, pack_id, check_id, status)] += n
+    add_unit_counts_by_check(db, deltas)
+
+
+def recount_units(db: Session) -> None:
+    """Count ``unit_check_counts`` again from every active host's results (the caller commits)."""
+    r, h = ComplianceResult, Host
+    counted = (
+        select(h.unit_id, r.pack_id, r.check_id, r.status, func.count())
+        .join(h, h.id == r.host_id)
+        .where(h.status == "active", h.unit_id.is_not(None))
+        .group_by(h.unit_id, r.pack_id, r.check_id, r.status)
+    )
+    db.execute(delete(UnitCheckCount))
+    db.execute(
+        insert(UnitCheckCount).from_select(
+            ["unit_id", "pack_id", "check_id", "status", "hosts"], counted
+        )
+    )
 
 
 COUNT_COLUMNS = {status: f"{status}_count" for status in evaluator.STATUSES}
@@ -637,7 +727,8 @@ def recount(db: Session, host_ids: Sequence[int]) -> None:
 
 
 def recount_all(db: Session, progress: Callable[[int, int], None] | None = None) -> int:
-    """Count every host's results by status again (``recount``), committing each batch.
+    """Count every host's results by status again (``recount``), committing each batch, then
+    every unit's by check (``recount_units``).
 
     For repair only: the service writes the counts with the results. Returns the hosts
     counted (those with results or counts).
@@ -655,6 +746,8 @@ def recount_all(db: Session, progress: Callable[[int, int], None] | None = None)
         done += len(chunk)
         if progress is not None:
             progress(done, len(ids))
+    recount_units(db)
+    db.commit()
     return len(ids)
 
 
@@ -665,12 +758,15 @@ def _collect(
     results: Iterable[evaluator.CheckResult],
     now,
     existing: dict[tuple[str, str], _Stored],
+    unit_id: int | None,
 ) -> int:
     """Queue a host's result writes; a status change, or a first fail or error, is history.
 
-    ``now`` is the time as bound by ``_bind_time``.
+    ``now`` is the time as bound by ``_bind_time``; ``unit_id`` is the unit whose counts by
+    check the host's results are in (``counted_unit``).
     """
     changes = 0
+    units = writes.units
     for r in results:
         old = existing.pop((r.pack_id, r.check_id), None)
         pack = pack_set.packs[r.pack_id]
@@ -697,6 +793,10 @@ def _collect(
             "since": now,
         }
         writes.recount.add(host_id)
+        if unit_id is not None:
+            units[(unit_id, r.pack_id, r.check_id, r.status)] += 1
+            if old is not None:
+                units[(unit_id, r.pack_id, r.check_id, old[0])] -= 1
         if old is None:
             writes.inserts.append(dict(row, evaluated_at=now))
             if r.status not in (evaluator.FAIL, evaluator.ERROR):
@@ -718,6 +818,9 @@ def _collect(
     if existing:  # no longer in force
         writes.deletes.extend((host_id, pid, cid) for pid, cid in existing)
         writes.recount.add(host_id)
+        if unit_id is not None:
+            for (pid, cid), old in existing.items():
+                units[(unit_id, pid, cid, old[0])] -= 1
     return changes
 
 
@@ -729,13 +832,15 @@ def evaluate_hosts(
     *,
     new_hosts: bool = False,
     given: tuple[dict, dict, _Units] | None = None,
-    locked: bool = False,
+    locked: dict[int, int | None] | None = None,
 ) -> int:
     """Evaluate and store the results of these hosts (the caller commits); return changes.
 
     ``given`` is (host facts as load_facts returns them, stored results as _existing returns
     them, units) when the caller has them already. The hosts' rows are locked first
-    (``lock_hosts``) unless ``locked`` says the caller holds them (a report holds its host's).
+    (``lock_hosts``) unless the caller holds them (a report holds its host's) and gives what
+    ``lock_hosts`` returns as ``locked``. ``new_hosts`` (no result stored yet) must be known
+    under that lock.
 
     Results are written with a few bulk statements per batch; ``since`` moves only when the
     status changes, and each change is recorded in ``compliance_changes``. Without
@@ -743,8 +848,7 @@ def evaluate_hosts(
     is left as stored (its facts did not change since it was written: re-evaluation after a
     pack change, where changed packs carry a new version).
     """
-    if not locked:
-        lock_hosts(db, host_ids)
+    counted = locked if locked is not None else lock_hosts(db, host_ids)
     now = utcnow()
     when = now.timestamp()
     if given is not None:
@@ -787,7 +891,7 @@ def evaluate_hosts(
             stored = existing.get(host_id, {})
             if stored:
                 touched.append(host_id)
-        changes += _collect(writes, pack_set, host_id, results, stamp, stored)
+        changes += _collect(writes, pack_set, host_id, results, stamp, stored, counted.get(host_id))
     writes.flush(db)
     # A host without stored results had every row inserted just now, evaluation time included.
     for chunk in _chunks(touched):
@@ -894,26 +998,28 @@ def run_job(
                 log.exception("compliance job %s: could not record the failure", job_id)
 
 
-def lock_hosts(db: Session, host_ids: Sequence[int]) -> None:
-    """Lock these hosts' rows until the caller commits (PostgreSQL), before reading their facts.
+def lock_hosts(db: Session, host_ids: Sequence[int]) -> dict[int, int | None]:
+    """Lock these hosts' rows until the caller commits, before reading their facts; return the
+    unit each one's results count in (``counted_unit``), by host id.
 
     A report holds its host's row lock from before it writes until it commits, and evaluates the
     host with what it wrote. Every other writer of results takes the same lock (``FOR NO KEY
     UPDATE``, in id order) before it reads the facts, and so waits for reports in flight and
     holds back new ones: it never writes results of facts older than a report's (an older result
-    would stand until the next change), and the result counts it writes on the hosts' rows
-    (``recount``) count what the report committed. Inserted results check their foreign key
-    with ``FOR KEY SHARE``, which this lock lets through.
+    would stand until the next change), and the counts it keeps of them (``recount``,
+    ``unit_check_counts``) follow from what the report committed. Inserted results check their
+    foreign key with ``FOR KEY SHARE``, which this lock lets through. SQLite has one writer at a
+    time and no row locks: there the hosts are only read.
     """
-    if db.get_bind().dialect.name != "postgresql":
-        return  # SQLite has one writer at a time, and no row locks
+    postgres = db.get_bind().dialect.name == "postgresql"
+    out: dict[int, int | None] = {}
     for chunk in _chunks(sorted(host_ids)):
-        db.execute(
-            select(Host.id)
-            .where(Host.id.in_(chunk))
-            .order_by(Host.id)
-            .with_for_update(key_share=True)
-        ).all()
+        stmt = select(Host.id, Host.unit_id, Host.status).where(Host.id.in_(chunk))
+        if postgres:
+            stmt = stmt.order_by(Host.id).with_for_update(key_share=True)
+        for host_id, unit_id, status in db.execute(stmt):
+            out[host_id] = counted_unit(unit_id, status)
+    return out
 
 
 def start_job(
@@ -994,7 +1100,13 @@ def before_commit(db: Session, host: Host, ingested) -> bool:
     host_facts = {
         host.id: (facts.build_facts(sections, record, pack_set.engine.fact_paths), host.unit_id)
     }
-    evaluate_hosts(db, pack_set, [host.id], given=(host_facts, existing, units), locked=True)
+    evaluate_hosts(
+        db,
+        pack_set,
+        [host.id],
+        given=(host_facts, existing, units),
+        locked={host.id: counted_unit(host.unit_id, host.status)},
+    )
     return True
 
 
@@ -1015,13 +1127,15 @@ def after_ingest(
     pack_set = packs_in_force(policy_dir(_settings()))
     with session_factory() as db:
         packs_changed = _sync_packs_once(db, pack_set)
+        # Locked before looking: a report of the same host may be writing its results.
+        counted = lock_hosts(db, [host_id])
         has_results = db.scalar(
             select(func.count())
             .select_from(ComplianceResult)
             .where(ComplianceResult.host_id == host_id)
         )
         if packs_changed or not has_results or set(changed) & pack_set.sections:
-            evaluate_hosts(db, pack_set, [host_id], new_hosts=not has_results)
+            evaluate_hosts(db, pack_set, [host_id], new_hosts=not has_results, locked=counted)
             db.commit()
         others = packs_changed and db.scalar(
             select(func.count())
@@ -1186,16 +1300,13 @@ def check_summary(
 ) -> list[dict[str, Any]]:
     """Per check in force: metadata and how many hosts pass, fail, are not applicable, err."""
     counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    stmt = (
-        select(ComplianceResult.pack_id, ComplianceResult.check_id, ComplianceResult.status)
-        .add_columns(func.count())
-        .join(Host, Host.id == ComplianceResult.host_id)
-        .join(OrgUnit, OrgUnit.id == Host.unit_id)
-        .where(Host.status == "active")
+    c = UnitCheckCount
+    # The units' counts, kept with the results: a few rows per unit and check, not a row per
+    # host and check.
+    stmt = select(c.pack_id, c.check_id, c.status, cast(func.sum(c.hosts), BigInteger)).join(
+        OrgUnit, OrgUnit.id == c.unit_id
     )
-    stmt = _scoped(stmt, scope, unit_path).group_by(
-        ComplianceResult.pack_id, ComplianceResult.check_id, ComplianceResult.status
-    )
+    stmt = _scoped(stmt, scope, unit_path).group_by(c.pack_id, c.check_id, c.status)
     for pack_id, check_id, status, n in db.execute(stmt):
         counts[(pack_id, check_id)][status] = n
     out = []

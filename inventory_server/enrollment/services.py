@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from agent.schema import HostIdentity
 from inventory_server.db import utcnow
+from inventory_server.hooks import run_host_moved
 from inventory_server.models import AgentCredential, EnrollmentSecret, Host, HostEvent, OrgUnit
 from inventory_server.security import (
     ENROLL_SECRET_PREFIX,
@@ -128,10 +129,12 @@ def enroll(
     host.dmi_uuid = ident.dmi_uuid or host.dmi_uuid
     host.serial = ident.serial or host.serial
     host.role = ident.role or host.role or "workstation"
+    before = (host.unit_id, host.status)
     host.unit_id = row.unit_id
     host.agent_version = agent_version
     host.status = "active"
     db.flush()
+    run_host_moved(db, host.id, before, (host.unit_id, host.status))
     db.execute(
         update(AgentCredential)
         .where(AgentCredential.host_id == host.id, AgentCredential.revoked_at.is_(None))

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from inventory_server import versions
 from inventory_server.db import utcnow
+from inventory_server.hooks import run_host_moved
 from inventory_server.models import (
     HardwareComponent,
     Host,
@@ -458,6 +459,8 @@ def merge(db: Session, *, keep: Host, duplicate: Host) -> None:
     duplicate.status = "merged"
     duplicate.merged_into_id = keep.id
     duplicate.software_count = 0
+    db.flush()
+    run_host_moved(db, duplicate.id, (duplicate.unit_id, "active"), (duplicate.unit_id, "merged"))
     db.add(
         HostEvent(
             host_id=keep.id,

@@ -7,6 +7,7 @@ from inventory_server.models.compliance import (  # noqa: F401 - registers the c
     ComplianceResult,
     PolicyPack,
     PolicyParam,
+    UnitCheckCount,
 )
 from inventory_server.models.hosts import (
     AgentCredential,

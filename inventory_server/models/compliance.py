@@ -60,6 +60,25 @@ class ComplianceResult(Base):
     evaluated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class UnitCheckCount(Base):
+    """How many active hosts of a unit (its own, not its subtree's) have each status on a check.
+
+    Kept by the compliance service with the results, by adding what each write changes, so that
+    per-check figures for a province read a few thousand rows instead of every result. Hosts
+    moving to another unit, retiring or coming back move their counts (``hooks.HOST_MOVED``).
+    """
+
+    __tablename__ = "unit_check_counts"
+
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("org_units.id", ondelete="CASCADE"), primary_key=True
+    )
+    pack_id: Mapped[str64] = mapped_column(primary_key=True)
+    check_id: Mapped[str64] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    hosts: Mapped[int] = mapped_column(default=0)
+
+
 class ComplianceChange(Base):
     """A status change of one check on one host: when it started failing, when it was fixed."""
 

@@ -15,6 +15,7 @@ from agent.schema import EnrollRequest, encode
 from inventory_server.db import make_engine, make_sessionmaker
 from inventory_server.models import ComplianceResult, Host, HostSection, SoftwareInstall
 from tests.conftest import _fresh_db, _pg_admin_url, seed_database, start_server, stop_server
+from tests.inventory_server.compliance.test_compliance_server import unit_counts
 from tests.inventory_server.reports import body, make_report
 
 
@@ -133,6 +134,9 @@ def test_concurrent_reports_from_one_host_never_corrupt_it(two_servers, pg_url):
         "not_applicable": counts[0].not_applicable_count,
         "error": counts[0].error_count,
     } == {k: statuses.get(k, 0) for k in ("pass", "fail", "not_applicable", "error")}
+    # So are the counts per unit and check, kept by adding what each report's write changed.
+    kept, counted = unit_counts(pg_url)
+    assert kept == counted and sum(kept.values()) == sum(statuses.values())
     # The stored state is exactly one of the reports, whole: its digest and its package count.
     winners = [r for r in reports if r.digests["software"] == digest]
     assert len(winners) == 1

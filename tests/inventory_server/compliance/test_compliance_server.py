@@ -404,11 +404,13 @@ checks:
     engine.dispose()
     kept, counted = host_counts(sqlite_url)
     assert kept != counted
+    assert unit_counts(sqlite_url)[0] != unit_counts(sqlite_url)[1]
     recounted = run_cli(sqlite_url, tmp_path, "recount")
     assert recounted.returncode == 0, recounted.stderr
     assert "recounted 2/2 hosts" in recounted.stdout
     kept, counted = host_counts(sqlite_url)
     assert kept == counted and all(c["fail"] == 0 for c in kept.values())
+    assert_unit_counts_follow(sqlite_url)
 
 
 def test_only_the_package_names_rules_test_are_loaded():
@@ -444,7 +446,9 @@ def test_writes_from_a_stale_view_do_not_conflict(client, seed, db_url):
         host_fact["security"]["antivirus"]["signature_age_days"] = 0.1
         results = pack_set.engine.evaluate(host_fact)
         writes = service._Writes()
-        service._collect(writes, pack_set, host_id, results, service.utcnow(), existing={})
+        # unit None: the write alone, kept out of the units' counts, which a stale view would
+        # count twice (writers lock the host before reading what is stored: no stale view).
+        service._collect(writes, pack_set, host_id, results, service.utcnow(), {}, None)
         writes.flush(db)
         db.commit()
     engine.dispose()
@@ -711,6 +715,41 @@ def host_counts(db_url) -> tuple[dict, dict]:
     return kept, {h: {s: c[s] for s in STATUSES} for h, c in counted.items()}
 
 
+def unit_counts(db_url) -> tuple[dict, dict]:
+    """Return (``unit_check_counts`` rows, the same counted from the results of the active
+    hosts with a unit), as (unit id, pack, check, status) → hosts, zeros left out."""
+    from sqlalchemy import func
+
+    from inventory_server.models import Host, UnitCheckCount
+
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine)() as db:
+        c = UnitCheckCount
+        kept = {
+            (r.unit_id, r.pack_id, r.check_id, r.status): r.hosts
+            for r in db.scalars(select(c))
+            if r.hosts
+        }
+        r = ComplianceResult
+        counted = {
+            (u, p, k, st): n
+            for u, p, k, st, n in db.execute(
+                select(Host.unit_id, r.pack_id, r.check_id, r.status, func.count())
+                .join(Host, Host.id == r.host_id)
+                .where(Host.status == "active", Host.unit_id.is_not(None))
+                .group_by(Host.unit_id, r.pack_id, r.check_id, r.status)
+            )
+        }
+    engine.dispose()
+    return kept, counted
+
+
+def assert_unit_counts_follow(db_url) -> dict:
+    kept, counted = unit_counts(db_url)
+    assert kept == counted
+    return kept
+
+
 @pytest.mark.usefixtures("jobs_joined")
 def test_host_counts_follow_results_as_they_change_and_go(client, seed, db_url, app):
     """Each host's counts by status (read by per-unit figures) equal its results after a first
@@ -723,16 +762,20 @@ def test_host_counts_follow_results_as_they_change_and_go(client, seed, db_url, 
     assert kept == counted and set(kept) == {host_id, other_id}
     assert kept[host_id]["fail"] >= 1 and kept[host_id]["pass"] >= 10
     failing = kept[host_id]["fail"]
+    by_check = assert_unit_counts_follow(db_url)
+    assert sum(by_check.values()) == sum(sum(c.values()) for c in kept.values())
 
     send(client, token, fixture_report())  # antivirus fixed: its checks fail no more
     kept, counted = host_counts(db_url)
     assert kept == counted and kept[host_id]["fail"] == 0 < failing
+    assert assert_unit_counts_follow(db_url) != by_check  # statuses changed, not the total
 
     site = write_local_pack(app)
     send(client, token, fixture_report(patch={"security": {"firewall": {"enabled": False}}}))
     wait_jobs_idle(client, seed.security_token)  # the other host, by the background job
     with_local, counted = host_counts(db_url)
     assert with_local == counted
+    assert any(k[1] == "local" for k in assert_unit_counts_follow(db_url))
     assert with_local[other_id]["pass"] == kept[other_id]["pass"] + 1
 
     (site / "local.yml").unlink()  # its results are no longer in force: deleted
@@ -746,6 +789,7 @@ def test_host_counts_follow_results_as_they_change_and_go(client, seed, db_url, 
     kept, counted = host_counts(db_url)
     assert kept == counted
     assert kept[other_id]["pass"] == with_local[other_id]["pass"] - 1
+    assert not any(k[1] == "local" for k in assert_unit_counts_follow(db_url))
     assert ("local", "local_no_telnet") not in results(db_url, other_id)
 
     engine = make_engine(db_url)
@@ -758,20 +802,108 @@ def test_host_counts_follow_results_as_they_change_and_go(client, seed, db_url, 
     assert kept == counted and set(kept) == {host_id}
 
 
+@pytest.mark.usefixtures("jobs_joined")
+def test_unit_counts_by_check_move_with_their_hosts_and_answer_the_checks_summary(
+    client, seed, db_url
+):
+    """Counts per unit and check follow a host re-enrolled into another unit and a host merged
+    into another; the per-check summary of any subtree is what its hosts' results say."""
+    from sqlalchemy import func
+
+    from inventory_server.enrollment.services import create_secret
+    from inventory_server.models import Host, OrgUnit
+    from inventory_server.units.services import get_by_code
+
+    report = fixture_report(patch=STALE_AV)
+    host_id, token = enroll(client, seed.secret, report)
+    send(client, token, report)
+    other_id = enroll_windows_workstation(client, seed)
+    before = assert_unit_counts_follow(db_url)
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine)() as db:
+        tinh, so_tc = get_by_code(db, "TINH").id, get_by_code(db, "SO-TC").id
+        tc_secret, _ = create_secret(db, unit=get_by_code(db, "SO-TC"), days=1)
+        db.commit()
+    assert {k[0] for k in before} == {tinh}
+
+    # Re-enrolled into another unit (same machine): its results count there now.
+    assert enroll(client, tc_secret, report)[0] == host_id
+    moved = assert_unit_counts_follow(db_url)
+    assert {k[0] for k in moved} == {tinh, so_tc}
+    assert sum(n for k, n in moved.items() if k[0] == so_tc) == sum(
+        n for k, n in before.items() if k[0] == tinh
+    ) - sum(n for k, n in moved.items() if k[0] == tinh)
+
+    def summary(unit: str | None) -> dict:
+        path = "/checks" + (f"?unit={unit}" if unit else "")
+        r = api(client, seed.security_token, path)
+        assert r.status_code == 200, r.get_json()
+        return {
+            (c["pack"], c["check"]): {s: n for s, n in c["counts"].items() if n}
+            for c in r.get_json()["checks"]
+        }
+
+    def direct(prefix: str | None) -> dict:
+        with make_sessionmaker(engine)() as db:
+            r = ComplianceResult
+            stmt = (
+                select(r.pack_id, r.check_id, r.status, func.count())
+                .join(Host, Host.id == r.host_id)
+                .join(OrgUnit, OrgUnit.id == Host.unit_id)
+                .where(Host.status == "active")
+                .group_by(r.pack_id, r.check_id, r.status)
+            )
+            if prefix:
+                stmt = stmt.where(OrgUnit.path.startswith(prefix))
+            out: dict = {}
+            for p, k, st, n in db.execute(stmt):
+                out.setdefault((p, k), {})[st] = n
+        return out
+
+    def in_force(d: dict) -> dict:
+        return {k: v for k, v in d.items() if v}
+
+    with make_sessionmaker(engine)() as db:
+        paths = {u.code: u.path for u in db.scalars(select(OrgUnit))}
+    for code in (None, "TINH", "SO-TC", "SO-TTTT"):
+        assert in_force(summary(code)) == direct(paths.get(code)), code
+    assert direct(paths["SO-TC"]) and not direct(paths["SO-TTTT"])
+
+    # Merged into the first host: the duplicate is no longer active, its results count nowhere.
+    r = client.post(
+        f"/api/v1/hosts/{host_id}/merge",
+        json={"duplicate_id": other_id},
+        headers={"Authorization": f"Bearer {seed.admin_token}"},
+    )
+    assert r.status_code == 200, r.get_json()
+    merged = assert_unit_counts_follow(db_url)
+    assert {k[0] for k in merged} == {so_tc}
+    assert in_force(summary(None)) == direct(None)
+    engine.dispose()
+
+
 def test_migrations_count_the_results_already_stored(db_url):
     """Revision 0011 fills ``host_compliance`` from the results stored before it (a host with
-    none gets no row); 0012 moves the counts onto the hosts and drops the table, and back."""
+    none gets no row); 0012 moves the counts onto the hosts and drops the table, and back; 0013
+    counts the active hosts' results per unit and check."""
     import random
 
     from sqlalchemy import text
 
     from inventory_server.models import Host
+    from inventory_server.units.services import create_unit
 
     rng = random.Random(11)
     engine = make_engine(db_url)
     with make_sessionmaker(engine)() as db:
+        top = create_unit(db, code="T", name="T")
+        units = [top.id, create_unit(db, code="C", name="C", parent_code="T").id, None]
         for i in range(12):
-            host = Host(hostname=f"counted-{i}", status="active")
+            host = Host(
+                hostname=f"counted-{i}",
+                status="active" if i % 4 else "merged",
+                unit_id=units[i % 3],
+            )
             db.add(host)
             db.flush()
             for c in range(rng.randint(0, 6)):
@@ -815,3 +947,11 @@ def test_migrations_count_the_results_already_stored(db_url):
     engine.dispose()
     upgrade(db_url, "head")
     assert host_counts(db_url) == (counted, counted)
+    kept, by_check = unit_counts(db_url)
+    assert kept == by_check and {k[0] for k in kept} == set(units[:2])
+    downgrade(db_url, "0012")
+    engine = make_engine(db_url)
+    assert "unit_check_counts" not in inspect(engine).get_table_names()
+    engine.dispose()
+    upgrade(db_url, "head")
+    assert unit_counts(db_url) == (by_check, by_check)
