@@ -30,6 +30,7 @@ from inventory_server.compliance import service  # noqa: E402
 from inventory_server.db import make_engine, make_sessionmaker, utcnow  # noqa: E402
 from inventory_server.migrate import upgrade  # noqa: E402
 from inventory_server.models import (  # noqa: E402
+    ComplianceJob,
     ComplianceResult,
     Host,
     HostSection,
@@ -170,6 +171,11 @@ def main() -> int:
         # as after a pack change: evidence of unchanged results is not re-read
         service.run_job(sessions, job_id, pack_set, refresh_evidence=False)
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        with sessions() as db:
+            job = db.get(ComplianceJob, job_id)
+            if job.status != "done" or job.done != args.hosts:
+                print(f"error: {label}: the job ended {job.status} ({job.done}/{job.total})")
+                return 1
         rate, cpu_rate = args.hosts / elapsed, args.hosts / cpu
         print(
             f"{label}: {args.hosts} hosts in {elapsed:.1f}s = {rate:,.0f} hosts/s wall-clock, "
@@ -191,7 +197,7 @@ def main() -> int:
     print(f"results stored: {rows} ({fails} fail)")
     engine.dispose()
     tmp.cleanup()
-    return 0
+    return 0 if rows else 1
 
 
 if __name__ == "__main__":

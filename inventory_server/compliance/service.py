@@ -24,6 +24,7 @@ from sqlalchemy import (
     BigInteger,
     Text,
     bindparam,
+    case,
     cast,
     delete,
     func,
@@ -701,9 +702,12 @@ COUNT_COLUMNS = {status: f"{status}_count" for status in evaluator.STATUSES}
 
 
 def _status_count(status: str):
+    # The host's results only, then counted by status: a condition on the status as well would
+    # let SQLite pick the status index and read every host's results with that status.
+    r = ComplianceResult
     return (
-        select(func.count())
-        .where(ComplianceResult.host_id == Host.id, ComplianceResult.status == status)
+        select(func.coalesce(func.sum(case((r.status == status, 1), else_=0)), 0))
+        .where(r.host_id == Host.id)
         .scalar_subquery()
     )
 
@@ -716,14 +720,13 @@ def recount(db: Session, host_ids: Sequence[int]) -> None:
     it from the start), so a later writer counts what the earlier one committed. A host left
     with no result counts zero everywhere.
     """
-    values = {column: _status_count(status) for status, column in COUNT_COLUMNS.items()}
     for chunk in _chunks(list(host_ids)):
-        db.execute(
-            update(Host)
-            .where(Host.id.in_(chunk))
-            .values(values)
-            .execution_options(synchronize_session=False)
-        )
+        db.execute(_recount_statement(chunk).execution_options(synchronize_session=False))
+
+
+def _recount_statement(host_ids: Sequence[int]):
+    values = {column: _status_count(status) for status, column in COUNT_COLUMNS.items()}
+    return update(Host).where(Host.id.in_(host_ids)).values(values)
 
 
 def recount_all(db: Session, progress: Callable[[int, int], None] | None = None) -> int:

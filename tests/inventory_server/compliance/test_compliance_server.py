@@ -882,6 +882,24 @@ def test_unit_counts_by_check_move_with_their_hosts_and_answer_the_checks_summar
     engine.dispose()
 
 
+def test_recounting_a_host_reads_its_own_results_only(sqlite_url):
+    """Each count reads the host's results by host id: SQLite, offered the status index by a
+    condition on the status, read every host's results with that status for each host (a job
+    of 20,000 hosts did not end)."""
+    from sqlalchemy import text
+
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        sql = service._recount_statement([1, 2]).compile(
+            conn, compile_kwargs={"literal_binds": True}
+        )
+        plan = [r[3] for r in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
+    engine.dispose()
+    reads = [line for line in plan if "compliance_results" in line]
+    assert len(reads) == len(service.COUNT_COLUMNS), plan
+    assert all(line.startswith("SEARCH") and "(host_id=?)" in line for line in reads), plan
+
+
 def test_migrations_count_the_results_already_stored(db_url):
     """Revision 0011 fills ``host_compliance`` from the results stored before it (a host with
     none gets no row); 0012 moves the counts onto the hosts and drops the table, and back; 0013
