@@ -427,7 +427,7 @@ def dashboard(
     from inventory_server.compliance.service import add_unit_counts
 
     own: dict[int, dict[str, int]] = {}  # each unit's own compliance counts, from the same rows
-    n_states = len(AV_STATES)
+    n_states, protected = len(AV_STATES), AV_STATES.index("protected")
     for unit_id, n, stale, *rest in per_unit:
         states, counted = rest[:n_states], rest[n_states:]
         if unit_id is not None:
@@ -440,7 +440,7 @@ def dashboard(
         if heads:
             r = heads[0]
             r["hosts"] += n
-            r["protected"] += states[AV_STATES.index("protected")]
+            r["protected"] += states[protected]
             r["not_seen"] += stale
     for os_name, os_family, role, n in kinds:
         by_os[os_name or "unknown"] = by_os.get(os_name or "unknown", 0) + n

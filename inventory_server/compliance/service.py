@@ -1232,7 +1232,7 @@ def add_unit_counts(own: dict[int, dict[str, int]], unit_id: int, hosts: int, co
     """
     mine = own.setdefault(unit_id, dict.fromkeys(UNIT_COUNTS, 0))
     for k, n in zip(UNIT_COUNTS, (hosts, *counted), strict=True):
-        mine[k] += n or 0
+        mine[k] += n
 
 
 def unit_summary(
