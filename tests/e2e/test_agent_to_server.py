@@ -77,3 +77,40 @@ def test_agent_not_enrolled_says_so(tmp_path):
     res = _agent("once", "--config", str(tmp_path / "none.conf"))
     assert res.returncode == 1
     assert "not enrolled" in res.stderr
+
+
+def test_agent_resends_a_report_the_server_lost(live_server, tmp_path):
+    """What a database crash takes back (a report committed without waiting for the disk; see
+    docs/operations.md) the agent sends again on its next run: the server, holding the digests
+    from before, answers need_full."""
+    from sqlalchemy import text
+
+    from inventory_server.db import make_engine
+
+    seed = seed_database(live_server.db_url)
+    conf = str(tmp_path / "agent" / "agent.conf")
+    enrolled = _agent("enroll", "--server", live_server.url, "--secret", seed.secret,
+                      "--config", conf)
+    assert enrolled.returncode == 0, enrolled.stderr
+    assert _agent("once", "--config", conf).returncode == 0
+    host = _api(live_server, "/api/v1/hosts", seed.admin_token)["items"][0]
+    packages = host["software_count"]
+    assert packages > 0
+
+    # The database as it was before that report: the host enrolled, no section stored.
+    engine = make_engine(live_server.db_url)
+    with engine.begin() as conn:
+        for table in ("host_sections", "host_software", "hardware_components",
+                      "network_interfaces", "host_addresses"):
+            conn.execute(text(f"DELETE FROM {table} WHERE host_id = :h"),  # noqa: S608
+                         {"h": host["id"]})
+    engine.dispose()
+    assert _api(live_server, f"/api/v1/hosts/{host['id']}/software", seed.admin_token)[
+        "total"] == 0
+
+    again = _agent("once", "--config", conf)
+    assert again.returncode == 0, again.stderr + live_server.log()
+    sw = _api(live_server, f"/api/v1/hosts/{host['id']}/software", seed.admin_token)
+    assert sw["total"] == packages
+    detail = _api(live_server, f"/api/v1/hosts/{host['id']}", seed.admin_token)
+    assert detail["components"], "hardware components are stored again"

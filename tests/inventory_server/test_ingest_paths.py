@@ -341,3 +341,49 @@ def test_catalogue_rows_of_a_failed_report_are_neither_kept_nor_cached(
     monkeypatch.setattr(ingest, "_package_rows", real)
     assert post(client, token, body(report)).status_code == 200
     assert "9.1" in _versions(db_url, host_id)
+
+
+_SEEN_COMMIT_MODES: list[str] = []
+
+
+def record_commit_mode(db, host, ingested) -> bool:
+    """A BEFORE_COMMIT hook for the test below: what the report's transaction commits with."""
+    _SEEN_COMMIT_MODES.append(db.connection().exec_driver_sql("SHOW synchronous_commit").scalar())
+    return False
+
+
+@pytest.mark.parametrize("durable", [False, True])
+def test_a_report_commits_without_waiting_for_the_flush_unless_configured(
+    pg_url, tmp_path, monkeypatch, durable
+):
+    """On PostgreSQL a report's transaction does not wait for its WAL flush by default (the
+    agent resends what a crash loses, told by ``need_full``); REPORTS_SYNCHRONOUS_COMMIT makes
+    it wait. Other transactions keep the server's setting."""
+    from inventory_server import hooks
+    from inventory_server.app import create_app
+
+    monkeypatch.setattr(
+        hooks, "BEFORE_COMMIT", [*hooks.BEFORE_COMMIT, f"{__name__}:record_commit_mode"]
+    )
+    _SEEN_COMMIT_MODES.clear()
+    seed = seed_database(pg_url)
+    app = create_app(
+        {
+            "DATABASE_URL": pg_url,
+            "DATA_DIR": str(tmp_path / "data"),
+            "TESTING": True,
+            "REPORTS_SYNCHRONOUS_COMMIT": durable,
+        }
+    )
+    try:
+        client = app.test_client()
+        _, token = enroll(client, seed.secret)
+        assert post(client, token, body(make_report())).status_code == 200
+        engine, _ = _sessions(pg_url)
+        with engine.connect() as conn:
+            server_default = conn.exec_driver_sql("SHOW synchronous_commit").scalar()
+        engine.dispose()
+    finally:
+        dispose(app)
+    assert server_default == "on"
+    assert ["on" if durable else "off"] == _SEEN_COMMIT_MODES
