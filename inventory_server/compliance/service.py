@@ -720,13 +720,17 @@ def recount(db: Session, host_ids: Sequence[int]) -> None:
     it from the start), so a later writer counts what the earlier one committed. A host left
     with no result counts zero everywhere.
     """
+    conn = db.connection()  # Core: nothing of the ORM's bulk update to do
     for chunk in _chunks(list(host_ids)):
-        db.execute(_recount_statement(chunk).execution_options(synchronize_session=False))
+        conn.execute(_RECOUNT, {"ids": list(chunk)})
 
 
-def _recount_statement(host_ids: Sequence[int]):
-    values = {column: _status_count(status) for status, column in COUNT_COLUMNS.items()}
-    return update(Host).where(Host.id.in_(host_ids)).values(values)
+_RECOUNT = (
+    update(Host.__table__)
+    .where(Host.__table__.c.id.in_(bindparam("ids", expanding=True)))
+    .values({column: _status_count(status) for status, column in COUNT_COLUMNS.items()})
+)
+"""The hosts' counts by status from their results (``recount``), built once."""
 
 
 def recount_all(db: Session, progress: Callable[[int, int], None] | None = None) -> int:

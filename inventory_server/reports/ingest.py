@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from agent.schema import SECTIONS, Hardware, Network, OSInfo, Report, Software
-from inventory_server.db import pg_array_literal, pg_unnest_insert, utcnow
+from inventory_server.db import pg_int_array_literal, pg_unnest_insert, utcnow
 from inventory_server.hosts.posture import antivirus_state
 from inventory_server.models import (
     AgentCredential,
@@ -858,8 +858,8 @@ def _apply_software(db: Session, host: Host, sw: Software, *, first: bool, now) 
             _PG_UPSERT_SOFTWARE,
             {
                 "host_id": host.id,
-                "package_ids": pg_array_literal(ids),
-                "install_dates": pg_array_literal(dates),
+                "package_ids": pg_int_array_literal(ids),
+                "install_dates": pg_int_array_literal(dates),
                 "updated_at": now,
             },
         )

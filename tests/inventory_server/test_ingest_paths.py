@@ -17,7 +17,12 @@ from agent.report import digests, make_delta
 from agent.schema import SECTIONS, CollectorError, Package
 from inventory_server.app import dispose
 from inventory_server.compliance import service
-from inventory_server.db import make_engine, make_sessionmaker, pg_array_literal
+from inventory_server.db import (
+    make_engine,
+    make_sessionmaker,
+    pg_array_literal,
+    pg_int_array_literal,
+)
 from inventory_server.models import (
     AgentCredential,
     Host,
@@ -69,15 +74,23 @@ def test_array_literals_round_trip_through_postgresql(pg_url):
         got = conn.exec_driver_sql("SELECT %s::text[]", (pg_array_literal([*ODD, None]),))
         assert got.scalar() == [*ODD, None]
         numbers = conn.exec_driver_sql(
-            "SELECT %s::bigint[], %s::boolean[], %s::timestamptz[]",
+            "SELECT %s::bigint[], %s::boolean[], %s::timestamptz[], %s::bigint[], %s::integer[]",
             (
                 pg_array_literal([0, -1, 2**40, None]),
                 pg_array_literal([True, False, None]),
                 pg_array_literal([when, None]),
+                pg_int_array_literal([0, -1, 2**40, None]),
+                pg_int_array_literal([7, 3, -2]),
             ),
         ).one()
     engine.dispose()
-    assert numbers == ([0, -1, 2**40, None], [True, False, None], [when, None])
+    assert numbers == (
+        [0, -1, 2**40, None],
+        [True, False, None],
+        [when, None],
+        [0, -1, 2**40, None],
+        [7, 3, -2],
+    )
 
 
 def test_array_literal_quotes_every_text_element():

@@ -12,6 +12,7 @@ import msgspec
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import delete, inspect, select
+from sqlalchemy.orm import Session
 
 from agent.report import digests
 from agent.schema import SCHEMA_VERSION, AgentInfo, EnrollRequest, Package, Report, encode
@@ -886,14 +887,23 @@ def test_recounting_a_host_reads_its_own_results_only(sqlite_url):
     """Each count reads the host's results by host id: SQLite, offered the status index by a
     condition on the status, read every host's results with that status for each host (a job
     of 20,000 hosts did not end)."""
-    from sqlalchemy import text
+    from sqlalchemy import event
 
     engine = make_engine(sqlite_url)
+    sent = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _grab(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("UPDATE hosts"):
+            sent.append((statement, parameters))
+
+    with Session(engine) as db:
+        service.recount(db, [1, 2])
+        db.rollback()
+    assert len(sent) == 1
+    statement, parameters = sent[0]
     with engine.connect() as conn:
-        sql = service._recount_statement([1, 2]).compile(
-            conn, compile_kwargs={"literal_binds": True}
-        )
-        plan = [r[3] for r in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
+        plan = [r[3] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
     engine.dispose()
     reads = [line for line in plan if "compliance_results" in line]
     assert len(reads) == len(service.COUNT_COLUMNS), plan
