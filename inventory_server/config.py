@@ -18,7 +18,6 @@ class Config:
     NOT_SEEN_DAYS = 7
     IDENTITY_RULES = "machine_id,dmi_uuid,serial,mac"  # order in which enrolling hosts match
     SQL_ECHO = False
-    REPORTS_SYNCHRONOUS_COMMIT = False  # PostgreSQL: wait for the WAL flush of each report
     DB_PRE_PING = True  # check pooled connections before use; off saves a round trip per request
     BENCH_ENDPOINTS = (
         False  # benchmark-only routes (POST /api/v1/reports/discard); never in production

@@ -25,7 +25,6 @@ from inventory_server.reports.ingest import (
     HostRow,
     ReportInvalid,
     carries_data,
-    commit_without_flush_wait,
     find_host,
     ingest,
     lock_host,
@@ -124,8 +123,6 @@ def post_report():
         # SHARE, which this lock lets through; FOR UPDATE would make them wait for this report
         # while it may wait for them, a deadlock.
         host = locked[0] if locked else db.scalar(_LOCK_HOST, {"id": found.id})
-        if not current_app.config["REPORTS_SYNCHRONOUS_COMMIT"]:
-            commit_without_flush_wait(db)
         done = ingest(db, host=host, report=report)
         need_full, changed = done.need_full, done.changed
         handled = run_before_commit(db, host, done) if changed else set()

@@ -288,21 +288,6 @@ _TOUCH = (
 _TOUCH_FULL = _TOUCH.replace("WHERE", ", last_full_at = %(now)s WHERE").replace(" ,", ",")
 
 
-def commit_without_flush_wait(db: Session) -> None:
-    """On PostgreSQL, let this transaction's commit return before its WAL reaches the disk.
-
-    For report transactions (``REPORTS_SYNCHRONOUS_COMMIT`` off, the default). A crash may
-    lose the reports committed in the last moment before it (at most three times
-    ``wal_writer_delay``, 0.6 s by default), never a part of one, and the database stays
-    consistent. Agents recover them unasked: the server then holds the digests from before, so
-    the agent's next report is told to send those sections in full (``need_full``). Without the
-    wait, a report also holds its rows (the host's, its unit's counts) for less time.
-    """
-    conn = db.connection()
-    if conn.dialect.name == "postgresql":
-        conn.connection.driver_connection.execute("SET LOCAL synchronous_commit TO OFF")
-
-
 class Ingested(NamedTuple):
     """What ingesting a report did."""
 

@@ -79,10 +79,10 @@ def test_agent_not_enrolled_says_so(tmp_path):
     assert "not enrolled" in res.stderr
 
 
-def test_agent_resends_a_report_the_server_lost(live_server, tmp_path):
-    """What a database crash takes back (a report committed without waiting for the disk; see
-    docs/operations.md) the agent sends again on its next run: the server, holding the digests
-    from before, answers need_full."""
+def test_agent_resends_what_a_restored_database_lacks(live_server, tmp_path):
+    """A database restored from a backup older than the agent's last report (docs/operations.md,
+    Backups) holds the section digests from before it: the agent's next run is answered
+    need_full and sends those sections at once, with no one's help."""
     from sqlalchemy import text
 
     from inventory_server.db import make_engine
@@ -97,7 +97,7 @@ def test_agent_resends_a_report_the_server_lost(live_server, tmp_path):
     packages = host["software_count"]
     assert packages > 0
 
-    # The database as it was before that report: the host enrolled, no section stored.
+    # What a backup taken before that report holds: the host enrolled, no section stored.
     engine = make_engine(live_server.db_url)
     with engine.begin() as conn:
         for table in ("host_sections", "host_software", "hardware_components",
