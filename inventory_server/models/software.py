@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from inventory_server.db import Base, UTCDateTime, intpk, utcnow
+from inventory_server.db import Base, UTCDateTime, intpk, pg_int_array_literal, utcnow
 
 LICENCE_CLASSES = ("open_source", "licensed", "freeware", "unknown")
 
@@ -74,9 +74,7 @@ class IntArray(TypeDecorator):
         if value is None:
             return None
         if dialect.name == "postgresql":
-            if None in value:
-                return "{" + ",".join("NULL" if v is None else str(int(v)) for v in value) + "}"
-            return "{" + ",".join(map(str, map(int, value))) + "}"
+            return pg_int_array_literal(value)
         return json.dumps(value, separators=(",", ":"))
 
     def process_result_value(self, value, dialect):

@@ -354,4 +354,3 @@ def test_catalogue_rows_of_a_failed_report_are_neither_kept_nor_cached(
     monkeypatch.setattr(ingest, "_package_rows", real)
     assert post(client, token, body(report)).status_code == 200
     assert "9.1" in _versions(db_url, host_id)
-
