@@ -114,9 +114,24 @@ def pg_unnest_insert(conn, table, rows: list[dict[str, Any]], conflict: str = ""
     ``RETURNING`` one: the result is returned). Names and types come from the table's metadata
     only; the values travel as parameters.
     """
-    keys = list(rows[0])
-    quote = conn.dialect.identifier_preparer.quote
-    types = [table.c[k].type.compile(dialect=conn.dialect) for k in keys]
+    keys = tuple(rows[0])
+    shape = (table, keys, conflict, conn.dialect.name)
+    sql = _UNNEST_SQL.get(shape)
+    if sql is None:
+        sql = _UNNEST_SQL[shape] = _unnest_sql(conn.dialect, table, keys, conflict)
+    return conn.exec_driver_sql(
+        sql, tuple(pg_array_literal([row[k] for row in rows]) for k in keys)
+    )
+
+
+_UNNEST_SQL: dict[tuple, str] = {}
+"""(table, columns, conflict clause, dialect) → the statement of ``pg_unnest_insert``: the few
+shapes written (results, their history, catalogue rows, counts) are built once, not per call."""
+
+
+def _unnest_sql(dialect, table, keys: tuple[str, ...], conflict: str) -> str:
+    quote = dialect.identifier_preparer.quote
+    types = [table.c[k].type.compile(dialect=dialect) for k in keys]
     as_text = [t in ("JSON", "JSONB") for t in types]
     arrays = ", ".join(
         "%s::text[]" if text else f"%s::{t}[]" for t, text in zip(types, as_text, strict=True)
@@ -127,12 +142,9 @@ def pg_unnest_insert(conn, table, rows: list[dict[str, Any]], conflict: str = ""
     )
     aliases = ", ".join(f"c{i}" for i in range(len(keys)))
     names = ", ".join(quote(k) for k in keys)
-    sql = (
+    return (
         f"INSERT INTO {quote(table.name)} ({names}) "  # noqa: S608
         f"SELECT {picks} FROM unnest({arrays}) AS u({aliases}) {conflict}"
-    )
-    return conn.exec_driver_sql(
-        sql, tuple(pg_array_literal([row[k] for row in rows]) for k in keys)
     )
 
 
