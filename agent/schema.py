@@ -558,12 +558,17 @@ def encode(obj) -> bytes:
     return _encoder.encode(obj)
 
 
-def decode_report(data: bytes) -> Report:
-    """Decode and validate a report; raises msgspec.ValidationError naming the bad field."""
+def report_decoder() -> msgspec.json.Decoder:
+    """Return the decoder of reports, shared by the agent and the server's two report paths."""
     global _report_decoder
     if _report_decoder is None:
         _report_decoder = msgspec.json.Decoder(Report)
-    return _report_decoder.decode(data)
+    return _report_decoder
+
+
+def decode_report(data: bytes) -> Report:
+    """Decode and validate a report; raises msgspec.ValidationError naming the bad field."""
+    return report_decoder().decode(data)
 
 
 def schema_text() -> str:

@@ -8,11 +8,10 @@ unchanged report then takes one UPDATE of the host row, and any report that writ
 the host row lock and goes through :func:`inventory_server.reports.ingest.ingest`.
 """
 
-import msgspec
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import bindparam, select
 
-from agent.schema import SCHEMA_VERSION, Report, ReportResponse, encode
+from agent.schema import SCHEMA_VERSION, ReportResponse, encode, report_decoder
 from inventory_server.app import get_db, session_factory
 from inventory_server.body import read_body
 from inventory_server.errors import ApiError
@@ -41,7 +40,6 @@ _LOCK_HOST = (
     .with_for_update(of=Host, key_share=True)
     .execution_options(populate_existing=True)
 )
-_decoder = msgspec.json.Decoder(Report)
 
 
 @bp.record_once
@@ -86,7 +84,7 @@ def post_report():
     report = request.environ.pop(DECODED_REPORT, None)
     if report is None:
         try:
-            report = decode(read_body(), _decoder)
+            report = decode(read_body(), report_decoder())
         except ApiError:
             authenticate_host()  # a bad token is told first, as before reading the body
             raise

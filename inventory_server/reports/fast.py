@@ -29,7 +29,7 @@ import psycopg
 from sqlalchemy import create_engine, event
 from sqlalchemy.exc import DBAPIError
 
-from agent.schema import SCHEMA_VERSION, Report, ReportResponse, encode
+from agent.schema import SCHEMA_VERSION, ReportResponse, encode, report_decoder
 from inventory_server.body import decode_body
 from inventory_server.errors import ApiError
 from inventory_server.reports.ingest import TOKEN_HOST, ReportInvalid, touch_known
@@ -51,7 +51,7 @@ FAST_POOL = 4
 DECODED_REPORT = "kiemke.report"
 """The WSGI environ key under which a report decoded here is handed on to Flask, so that the
 general path does not decompress and decode the same body again."""
-_decoder = msgspec.json.Decoder(Report)
+_decoder = report_decoder()
 
 
 def _no_wal_wait(dbapi_conn, _record) -> None:

@@ -108,15 +108,17 @@ def test_a_report_decoded_before_flask_is_not_decoded_again(
     app, client, seed, db_url, monkeypatch
 ):
     import inventory_server.reports.api as reports_api
+    from agent.schema import decode_report
 
     decoded = []
 
     class Counting:
         def decode(self, data):
             decoded.append(len(data))
-            return reports_api.msgspec.json.Decoder(reports_api.Report).decode(data)
+            return decode_report(data)
 
-    monkeypatch.setattr(reports_api, "_decoder", Counting())
+    counting = Counting()
+    monkeypatch.setattr(reports_api, "report_decoder", lambda: counting)
     host_id, token = enroll(client, seed.secret)
     full = make_report(packages=30)
     r = post(client, token, body(full, compress=True), gz=True)
