@@ -27,7 +27,7 @@ from inventory_server.models import (
     SoftwareTitle,
     User,
 )
-from inventory_server.models.software import LICENCE_CLASSES
+from inventory_server.models.software import LICENCE_CLASSES, name_key
 from inventory_server.models.summaries import ALL_UNITS, UnitTitleCount
 from inventory_server.units.services import create_unit, get_by_code, subtree_heads
 from inventory_server.users.services import UserError, audit, create_user
@@ -513,7 +513,7 @@ def software_catalogue(
             .group_by(SoftwareTitle.id)
         )
     if q:
-        stmt = stmt.where(SoftwareTitle.name_key.like(f"%{' '.join(nfc(q).split()).lower()}%"))
+        stmt = stmt.where(SoftwareTitle.name_key.contains(name_key(q), autoescape=True))
     if licence_class:
         stmt = stmt.where(SoftwareTitle.licence_class == licence_class)
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0

@@ -17,6 +17,7 @@ import msgspec
 
 from agent import schema
 from inventory_server.compliance.i18n import _
+from inventory_server.models.software import name_key
 
 SECTIONS = ("os", "hardware", "network", "software", "security")
 """Report sections copied into the facts (the ``software`` section is replaced by a digest)."""
@@ -187,11 +188,6 @@ def build_facts(
         "tags": list(host.get("tags") or ()),
     }
     return facts
-
-
-def name_key(name: str) -> str:
-    """Return the normalised package name: lower case, runs of white space as one space."""
-    return " ".join(name.split()).lower()
 
 
 def _software_facts(software: dict[str, Any]) -> dict[str, Any]:

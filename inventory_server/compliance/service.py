@@ -55,6 +55,7 @@ from inventory_server.models import (
     SoftwareTitle,
     UnitCheckCount,
 )
+from inventory_server.models.software import name_key
 from inventory_server.units.services import subtree_heads
 
 log = logging.getLogger(__name__)
@@ -260,7 +261,7 @@ def _reported_packages(
     for pid, p in stored.values():
         key = keys.get(p.name)
         if key is None:
-            key = keys[p.name] = facts.name_key(p.name)[:512]
+            key = keys[p.name] = name_key(p.name)
         if names is None or key in names:
             out.append((pid, {"name": key, "version": (p.version or "")[:256] or None}))
     out.sort(key=_by_id)

@@ -35,6 +35,7 @@ from inventory_server.models import (
     SoftwarePackage,
     SoftwareTitle,
 )
+from inventory_server.models.software import name_key
 
 SORTS = {
     "hostname": Host.hostname,
@@ -117,7 +118,7 @@ def host_query(
 
 
 def _title_filter(software: str):
-    key = " ".join(software.split()).lower()
+    key = name_key(software)
     if "*" in key:
         escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return SoftwareTitle.name_key.like(escaped.replace("*", "%"), escape="\\")
@@ -334,7 +335,7 @@ def software(db: Session, host: Host, *, q: str | None = None) -> list[dict[str,
         .order_by(SoftwareTitle.name_key)
     )
     if q:
-        stmt = stmt.where(SoftwareTitle.name_key.like(f"%{q.lower()}%"))
+        stmt = stmt.where(SoftwareTitle.name_key.contains(name_key(q), autoescape=True))
     return [
         {
             "name": t.name,

@@ -14,6 +14,7 @@ readers that want one host's packages as rows (host page, compliance facts, expo
 
 import datetime as dt
 import json
+import unicodedata
 from typing import ClassVar
 
 from sqlalchemy import (
@@ -118,6 +119,21 @@ class SoftwarePackage(Base):
     scope: Mapped[str | None] = mapped_column(String(16))
 
     title: Mapped[SoftwareTitle] = relationship(lazy="joined")
+
+
+NAME_KEY_LENGTH = 512
+
+
+def name_key(name: str) -> str:
+    """Return the catalogue key of a software name: lower case, runs of white space as one
+    space, in Unicode NFC, at most 512 characters.
+
+    Titles are keyed by it, and every search, filter and policy rule by software name goes
+    through it, so they meet whatever form a name came in. Some input methods write Vietnamese
+    decomposed (a base letter plus combining marks): a program named so on one machine and
+    composed on another is one title, and a search typed either way finds it.
+    """
+    return unicodedata.normalize("NFC", " ".join(name.split()).lower())[:NAME_KEY_LENGTH]
 
 
 def package_key(title_id: int, version, arch, source, section, origin, scope) -> str:

@@ -46,7 +46,7 @@ from inventory_server.models import (
     SoftwarePackage,
     SoftwareTitle,
 )
-from inventory_server.models.software import package_key
+from inventory_server.models.software import name_key, package_key
 from inventory_server.security import HOST_TOKEN_PREFIX, token_hash
 
 MAX_POSTURE_EVENTS = 50
@@ -580,10 +580,6 @@ def _apply_network(db: Session, host: Host, net: Network, *, first: bool, now) -
     return _builtins(net)
 
 
-def _name_key(name: str) -> str:
-    return " ".join(name.split()).lower()[:512]
-
-
 def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -759,7 +755,7 @@ def _package_rows(title_ids: dict[str, int], incoming: dict[tuple, Any]) -> dict
     """Return reported tuple → (package key, row to insert when missing)."""
     out = {}
     for raw, p in incoming.items():
-        tid = title_ids[_name_key(p.name)]
+        tid = title_ids[name_key(p.name)]
         version = (p.version or "")[:256] or None
         section = (p.section or "")[:128] or None
         origin = (p.origin or "")[:128] or None
@@ -786,7 +782,7 @@ def _resolve(db: Session, missed: dict[tuple, Any]) -> dict[tuple, tuple[int, tu
     """Return reported tuple → (package id, identity) for packages not in the cache."""
     by_name: dict[str, Any] = {}
     for p in missed.values():
-        by_name.setdefault(_name_key(p.name), p)
+        by_name.setdefault(name_key(p.name), p)
     cache = _cache(db)
     pg = db.get_bind().dialect.name == "postgresql"
     with _Creating(db) if pg else contextlib.nullcontext() as creating:

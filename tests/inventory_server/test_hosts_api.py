@@ -122,3 +122,35 @@ def test_ansible_inventory_groups(client, seed, fleet):
     assert hv["ansible_host"] == "10.2.0.9"
     assert hv["kiemke_unit"] == "SO-TC"
     assert "unit_tinh" in inv["all"]["children"]
+
+
+def test_vietnamese_software_names_match_composed_or_decomposed(client, seed, db_url):
+    """A name one machine reports decomposed (base letters plus combining marks) and another
+    composed is one title, and every search finds it typed either way."""
+    import unicodedata
+    from urllib.parse import quote
+
+    name = "Phần mềm ký số VNPT-CA"
+    nfd, nfc = unicodedata.normalize("NFD", name), unicodedata.normalize("NFC", name)
+    assert nfd != nfc
+    ids = {}
+    for host, reported, mid in (("pc-nfd", nfd, "d" * 32), ("pc-nfc", nfc, "e" * 32)):
+        ids[host] = _enroll_into(client, db_url, "SO-TTTT", make_report(
+            host, machine_id=mid, serial=host, mac=f"52:54:00:00:01:{len(ids):02x}",
+            extra_packages=[(reported, "2.1.0")]))
+    t = seed.admin_token
+    for typed in (nfc, nfd, nfc.upper(), "  ".join(nfd.split())):
+        assert names(get(client, t, f"/api/v1/hosts?software={quote(typed)}")) == [
+            "pc-nfc", "pc-nfd"], typed
+    glob = quote(unicodedata.normalize("NFD", "phần mềm ký*"))
+    assert names(get(client, t, f"/api/v1/hosts?software={glob}")) == ["pc-nfc", "pc-nfd"]
+    catalogue = get(client, t, f"/api/v1/software?q={quote(unicodedata.normalize('NFD', 'ký số'))}")
+    items = catalogue.get_json()["items"]
+    assert [(i["name"], i["installs"]) for i in items] == [(nfd, 2)]  # one title, as first seen
+    for host, host_id in ids.items():
+        found = get(client, t, f"/api/v1/hosts/{host_id}/software?q={quote('KÝ SỐ')}").get_json()
+        assert [i["version"] for i in found["items"]] == ["2.1.0"], host
+    # LIKE's wildcards are plain characters in the catalogue and host-page filters.
+    assert get(client, t, "/api/v1/software?q=%25").get_json()["total"] == 0
+    pct = get(client, t, f"/api/v1/hosts/{ids['pc-nfc']}/software?q=_").get_json()
+    assert pct["items"] == []

@@ -31,6 +31,7 @@ from inventory_server.models import (
     SoftwareInstall,
     SoftwareTitle,
 )
+from inventory_server.models.software import name_key
 from inventory_server.reports import ingest
 from tests.conftest import _fresh_db, seed_database
 from tests.inventory_server.reports import body, make_report
@@ -334,7 +335,7 @@ def test_catalogue_rows_of_a_failed_report_are_neither_kept_nor_cached(
     process's cache (an id of a rolled-back row would break every later report naming it)."""
     host_id, token = enroll(client, seed.secret)
     report = make_report(packages=5, extra_packages=[("only-in-failed", "9.1")])
-    key = ingest._name_key("only-in-failed")
+    key = name_key("only-in-failed")
     real = ingest._package_rows
 
     def broken(title_ids, incoming):

@@ -189,3 +189,39 @@ def test_host_visits_are_updated_in_place(db_url):
             ).one()
         engine.dispose()
         assert (updates, hot) == (3, 3)
+
+
+def test_title_keys_are_composed_unless_taken(db_url):
+    """0014 re-keys titles stored with a decomposed Vietnamese key in NFC, except one whose
+    composed key another title holds; the downgrade leaves the keys as they are."""
+    import datetime as dt
+    import unicodedata
+
+    from sqlalchemy import text
+
+    composed, decomposed = "phần mềm ký số", unicodedata.normalize("NFD", "phần mềm ký số")
+    taken, taken_nfd = "bộ gõ tiếng việt", unicodedata.normalize("NFD", "bộ gõ tiếng việt")
+    assert composed != decomposed and taken != taken_nfd
+    downgrade(db_url, "0013")
+    engine = make_engine(db_url)
+    titles = {1: decomposed, 2: "firefox-esr", 3: taken_nfd, 4: taken}
+    with engine.begin() as c:
+        for tid, key in titles.items():
+            c.execute(
+                text(
+                    "INSERT INTO software_titles (id, name_key, name, licence_class, created_at) "
+                    "VALUES (:id, :k, :k, 'unknown', :t)"
+                ),
+                {"id": tid, "k": key, "t": dt.datetime(2026, 1, 2)},
+            )
+
+    def keys():
+        with engine.connect() as c:
+            return dict(c.execute(text("SELECT id, name_key FROM software_titles")).all())
+
+    upgrade(db_url)
+    assert keys() == {1: composed, 2: "firefox-esr", 3: taken_nfd, 4: taken}
+    downgrade(db_url, "0013")
+    assert keys() == {1: composed, 2: "firefox-esr", 3: taken_nfd, 4: taken}
+    upgrade(db_url)
+    engine.dispose()

@@ -320,6 +320,44 @@ def test_site_pack_change_reevaluates_in_background(client, seed, db_url, app, t
     assert packs["errors"][0]["file"].endswith("local.yml") and packs["errors"][0]["line"]
 
 
+@pytest.mark.usefixtures("jobs_joined")
+def test_software_names_match_however_vietnamese_was_written(client, seed, db_url, app):
+    """A pack whose editor wrote a name decomposed matches a host that reports it composed, and
+    the other way round: both sides are keyed in NFC."""
+    import unicodedata
+
+    name = "Phần mềm ký số VNPT-CA"
+    site = service.policy_dir(app.config)
+    site.mkdir(parents=True, exist_ok=True)
+    key = unicodedata.normalize("NFD", name.lower())
+    (site / "signing.yml").write_text(
+        f"""\
+pack: {{id: signing, version: 1, name: {{vi: "Ký số", en: "Digital signing"}}}}
+checks:
+  - id: signing_installed
+    name: {{vi: "Có phần mềm ký số", en: "Signing software installed"}}
+    severity: medium
+    condition: all
+    rules: [{{fact: software.names, op: contains, value: "{key}"}}]
+""",
+        encoding="utf-8",
+    )
+    statuses = {}
+    for form, machine in (("NFC", "2"), ("NFD", "3"), (None, "4")):
+        report = fixture_report()
+        report.host.machine_id = machine * 32
+        report.host.hostname = f"pc-{form or 'none'}".lower()
+        if form:
+            report.software.packages.append(
+                Package(name=unicodedata.normalize(form, name), version="2.1.0", source="windows")
+            )
+        report.digests = digests(report)
+        host_id, token = enroll(client, seed.secret, report)
+        send(client, token, report)
+        statuses[form] = results(db_url, host_id)[("signing", "signing_installed")].status
+    assert statuses == {"NFC": "pass", "NFD": "pass", None: "fail"}
+
+
 def test_migration_downgrades_and_upgrades(db_url):
     tables = {
         "policy_packs",
