@@ -8,6 +8,12 @@ server: each connection stays with the server process that accepted it, so with 
 client a client's every report goes to one process, and a few clients can load the processes
 unevenly. Without ``keep_alive``, each report goes on a new connection, as agents send theirs
 (one report per run, hours apart).
+
+Posting every item once, the clients take the next item from one shared counter, so that each
+keeps sending until every item is sent: a client slowed down by the server process its
+connections landed on does not leave a share of the items to send alone after the others have
+finished (which measured the load generator's tail, not the server). Cycling for a number of
+seconds, each client goes over its own share of the items.
 """
 
 import http.client
@@ -95,7 +101,7 @@ class _Conn:
         self.sock, self.buf = None, b""
 
 
-def _client(url, path, indices, loop, start_at, deadline, queue, keep_alive, connections):
+def _client(url, path, indices, loop, start_at, deadline, queue, keep_alive, connections, shared):
     u = urlsplit(url)
     conns = [_Conn(u.hostname, u.port) for _ in range(connections)]
     close = "" if keep_alive else "Connection: close\r\n"
@@ -113,7 +119,15 @@ def _client(url, path, indices, loop, start_at, deadline, queue, keep_alive, con
         now = time.time()
         if deadline and now >= deadline:
             break
-        token, body = _ITEMS[indices[pos % n]]
+        if shared is None:
+            index = indices[pos % n]
+        else:
+            with shared.get_lock():
+                index = shared.value
+                shared.value += 1
+            if index >= n:
+                break
+        token, body = _ITEMS[index]
         conn = conns[pos % connections]
         pos += 1
         t = time.perf_counter()
@@ -157,6 +171,7 @@ def run(
 
     Each post on a new connection unless ``keep_alive`` (see the module's documentation); with
     it, each client keeps ``connections`` connections and sends its posts over them in turn.
+    Posting every item once, the clients share one counter of the next item to send.
     """
     global _ITEMS
     _ITEMS = items
@@ -164,9 +179,10 @@ def run(
     queue = ctx.Queue()
     start_at = time.time() + 0.3
     deadline = start_at + seconds if seconds else None
+    shared = None if seconds is not None else ctx.Value("q", 0)
     procs = []
     for c in range(clients):
-        indices = list(range(c, len(items), clients))
+        indices = list(range(c, len(items), clients)) if shared is None else range(len(items))
         p = ctx.Process(
             target=_client,
             args=(
@@ -179,6 +195,7 @@ def run(
                 queue,
                 keep_alive,
                 connections,
+                shared,
             ),
         )
         p.start()

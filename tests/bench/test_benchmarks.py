@@ -133,3 +133,50 @@ def test_load_client_counts_answers_by_status_over_kept_and_new_connections():
             assert sorted(seen) == sorted((t, b, "gzip") for t, b in items)
     finally:
         srv.shutdown()
+
+
+def test_load_clients_share_the_items_sent_once():
+    """Sending every item once, a client held up by a slow answer leaves the rest to the others.
+
+    With each client given a fixed share, the items after the slow one would wait for it.
+    """
+    import http.server
+    import threading
+    import time
+
+    from bench.lib import load
+
+    seen = []
+    slow_done = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            token = self.headers["Authorization"].removeprefix("Bearer ")
+            seen.append((token, bool(slow_done)))
+            if token == "slow":
+                time.sleep(1.0)
+                slow_done.append(True)
+            out = b"{}"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_address[1]}"
+    items = [("slow", b"s")] + [(f"kmh_{i}", b"x") for i in range(11)]
+    try:
+        res = load.run(url, "/api/v1/reports", items, clients=2, connections=1)
+    finally:
+        srv.shutdown()
+    assert res.ok == 12 and not res.errors
+    assert sorted(t for t, _ in seen) == sorted(t for t, _ in items)  # each sent once
+    # Every other item was sent while the slow one was being answered.
+    assert [t for t, after_slow in seen if after_slow] == []
