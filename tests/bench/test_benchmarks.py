@@ -1,5 +1,6 @@
 """Each benchmark runs end to end in a tiny configuration and prints its ratio lines."""
 
+import contextlib
 import os
 import re
 import subprocess
@@ -93,14 +94,14 @@ def test_compliance_db_benchmark_stores_hosts_and_prints_ratios(sqlite_url):
     assert re.search(r"^results stored: 1120 ", proc.stdout, re.M)
 
 
-def test_load_client_counts_answers_by_status_over_kept_and_new_connections():
-    """The load generator's HTTP client: each report answered, non-200 answers counted apart."""
+@contextlib.contextmanager
+def _answering(answer):
+    """Serve POSTs on a loopback port: ``answer(token, body, encoding)`` returns (status, body).
+
+    Yields the server's URL.
+    """
     import http.server
     import threading
-
-    from bench.lib import load
-
-    seen = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -108,9 +109,8 @@ def test_load_client_counts_answers_by_status_over_kept_and_new_connections():
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             token = self.headers["Authorization"].removeprefix("Bearer ")
-            seen.append((token, body, self.headers["Content-Encoding"]))
-            out = b'{"status": "accepted"}' if token != "bad" else b'{"error": "unauthorized"}'
-            self.send_response(200 if token != "bad" else 401)
+            status, out = answer(token, body, self.headers["Content-Encoding"])
+            self.send_response(status)
             self.send_header("Content-Length", str(len(out)))
             self.end_headers()
             self.wfile.write(out)
@@ -120,9 +120,26 @@ def test_load_client_counts_answers_by_status_over_kept_and_new_connections():
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{srv.server_address[1]}"
-    items = [("kmh_a", b"x" * 70_000), ("bad", b"y"), ("kmh_b", b"")]
     try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}"
+    finally:
+        srv.shutdown()
+
+
+def test_load_client_counts_answers_by_status_over_kept_and_new_connections():
+    """The load generator's HTTP client: each report answered, non-200 answers counted apart."""
+    from bench.lib import load
+
+    seen = []
+
+    def answer(token, body, encoding):
+        seen.append((token, body, encoding))
+        if token == "bad":
+            return 401, b'{"error": "unauthorized"}'
+        return 200, b'{"status": "accepted"}'
+
+    items = [("kmh_a", b"x" * 70_000), ("bad", b"y"), ("kmh_b", b"")]
+    with _answering(answer) as url:
         for keep_alive in (True, False):
             seen.clear()
             res = load.run(url, "/api/v1/reports", items, clients=1, keep_alive=keep_alive,
@@ -131,8 +148,6 @@ def test_load_client_counts_answers_by_status_over_kept_and_new_connections():
             assert res.errors == {401: 1}
             assert res.error_sample.startswith("401: ") and "unauthorized" in res.error_sample
             assert sorted(seen) == sorted((t, b, "gzip") for t, b in items)
-    finally:
-        srv.shutdown()
 
 
 def test_load_clients_share_the_items_sent_once():
@@ -140,8 +155,6 @@ def test_load_clients_share_the_items_sent_once():
 
     With each client given a fixed share, the items after the slow one would wait for it.
     """
-    import http.server
-    import threading
     import time
 
     from bench.lib import load
@@ -149,33 +162,16 @@ def test_load_clients_share_the_items_sent_once():
     seen = []
     slow_done = []
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def answer(token, body, encoding):
+        seen.append((token, bool(slow_done)))
+        if token == "slow":
+            time.sleep(1.0)
+            slow_done.append(True)
+        return 200, b"{}"
 
-        def do_POST(self):
-            self.rfile.read(int(self.headers["Content-Length"]))
-            token = self.headers["Authorization"].removeprefix("Bearer ")
-            seen.append((token, bool(slow_done)))
-            if token == "slow":
-                time.sleep(1.0)
-                slow_done.append(True)
-            out = b"{}"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
-
-        def log_message(self, *args):
-            pass
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{srv.server_address[1]}"
     items = [("slow", b"s")] + [(f"kmh_{i}", b"x") for i in range(11)]
-    try:
+    with _answering(answer) as url:
         res = load.run(url, "/api/v1/reports", items, clients=2, connections=1)
-    finally:
-        srv.shutdown()
     assert res.ok == 12 and not res.errors
     assert sorted(t for t, _ in seen) == sorted(t for t, _ in items)  # each sent once
     # Every other item was sent while the slow one was being answered.
