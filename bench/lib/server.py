@@ -218,8 +218,12 @@ def machine_busy_seconds() -> float:
     other users of the machine included) and the kernel's own work.
     """
     t = psutil.cpu_times()
-    return sum(t) - t.idle - getattr(t, "iowait", 0.0) - getattr(t, "guest", 0.0) - getattr(
-        t, "guest_nice", 0.0
+    return (
+        sum(t)
+        - t.idle
+        - getattr(t, "iowait", 0.0)
+        - getattr(t, "guest", 0.0)
+        - getattr(t, "guest_nice", 0.0)
     )
 
 
