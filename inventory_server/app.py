@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from inventory_server import __version__, errors
 from inventory_server.config import load_config, secret_key
-from inventory_server.db import make_engine, make_sessionmaker
+from inventory_server.db import dispose_engine, make_engine, make_sessionmaker
 from inventory_server.i18n import LANGUAGES
 from inventory_server.security import RESPONSE_HEADERS
 
@@ -94,11 +94,8 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def dispose(app: Flask) -> None:
-    """Close the application's database connections (its pool and the fast path's)."""
-    app.extensions["kiemke"]["engine"].dispose()
-    fast = app.extensions["kiemke"].get("fast")
-    if fast is not None:
-        fast.dispose()
+    """Close the application's database connections (its pool and the no-wait pool)."""
+    dispose_engine(app.extensions["kiemke"]["engine"])
 
 
 def get_db():

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import os
+import weakref
 from typing import Annotated, Any, ClassVar
 
 from sqlalchemy import (
@@ -93,10 +94,50 @@ def make_engine(url: str, echo: bool = False, pre_ping: bool = True) -> Engine:
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # A request thread can hold three connections at once (its session, the after-ingest hook's,
-    # and the short one that commits new catalogue rows): a pool of 12 keeps them open for four
-    # threads, where closing and reopening overflow connections costs PostgreSQL a backend each.
+    # A request thread can hold two connections of it at once (its session and the after-ingest
+    # hook's): a pool of 12 keeps them open for six threads, where closing and reopening overflow
+    # connections costs PostgreSQL a backend each.
     return create_engine(url, echo=echo, pool_pre_ping=pre_ping, pool_size=12, max_overflow=12)
+
+
+NOWAIT_POOL = 4
+"""Connections kept by each engine's no-wait pool (one per gunicorn thread by default)."""
+_nowait: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
+
+
+def _no_wal_wait(dbapi_conn, _record) -> None:
+    dbapi_conn.autocommit = True
+    dbapi_conn.execute("SET synchronous_commit TO OFF")
+
+
+def nowait_engine(engine: Engine) -> Engine:
+    """Return the small pool beside ``engine`` (PostgreSQL) for writes that need not wait.
+
+    Its connections are in autocommit mode, and their commits do not wait for the WAL flush
+    (``synchronous_commit`` off): for a visit of an unchanged report, which a crash may lose,
+    and for new catalogue rows, which the report using them commits later in the same
+    write-ahead log. They are not checked before use: callers drop a connection that fails
+    (``invalidate()``). Created on first use, once per engine; closed by :func:`dispose_engine`.
+    """
+    side = _nowait.get(engine)
+    if side is None:
+        side = create_engine(
+            engine.url,
+            pool_size=NOWAIT_POOL,
+            max_overflow=NOWAIT_POOL,
+            pool_reset_on_return=None,
+        )
+        event.listen(side, "connect", _no_wal_wait)
+        _nowait[engine] = side
+    return side
+
+
+def dispose_engine(engine: Engine) -> None:
+    """Close ``engine``'s pooled connections and those of its no-wait pool."""
+    engine.dispose()
+    side = _nowait.pop(engine, None)
+    if side is not None:
+        side.dispose()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -130,6 +171,13 @@ shapes written (results, their history, catalogue rows, counts) are built once, 
 
 
 def _unnest_sql(dialect, table, keys: tuple[str, ...], conflict: str) -> str:
+    names, picks, source = _unnest_parts(dialect, table, keys)
+    into = dialect.identifier_preparer.quote(table.name)
+    return f"INSERT INTO {into} ({names}) SELECT {picks} FROM {source} {conflict}"  # noqa: S608
+
+
+def _unnest_parts(dialect, table, keys: tuple[str, ...]) -> tuple[str, str, str]:
+    """Return the quoted column names, the picks from ``u`` and ``unnest(...) AS u(c0, ...)``."""
     quote = dialect.identifier_preparer.quote
     types = [table.c[k].type.compile(dialect=dialect) for k in keys]
     as_text = [t in ("JSON", "JSONB") for t in types]
@@ -141,11 +189,48 @@ def _unnest_sql(dialect, table, keys: tuple[str, ...], conflict: str) -> str:
         for i, (t, text) in enumerate(zip(types, as_text, strict=True))
     )
     aliases = ", ".join(f"c{i}" for i in range(len(keys)))
-    names = ", ".join(quote(k) for k in keys)
-    return (
-        f"INSERT INTO {quote(table.name)} ({names}) "  # noqa: S608
-        f"SELECT {picks} FROM unnest({arrays}) AS u({aliases}) {conflict}"
+    return ", ".join(quote(k) for k in keys), picks, f"unnest({arrays}) AS u({aliases})"
+
+
+def pg_get_or_insert(pg, dialect, table, key: str, rows: list[dict[str, Any]]) -> dict[Any, int]:
+    """Return key → id of every row of ``rows``, inserting those ``table`` lacks (PostgreSQL).
+
+    ``pg`` is a psycopg connection, ``key`` a column with a unique index, ``rows`` dicts with
+    the same columns, the key's among them. One statement finds the rows committed already and
+    inserts the others, in key order (so that two transactions adding the same keys lock them in
+    the same order). A key another transaction had inserted but not committed when the statement
+    began is in neither part: the insert waits for that transaction, and the key is looked up
+    again afterwards, once it has committed. Arrays travel as in :func:`pg_unnest_insert`.
+    """
+    keys = tuple(rows[0])
+    shape = (table, keys, key, dialect.name)
+    sql = _GET_OR_INSERT_SQL.get(shape)
+    if sql is None:
+        sql = _GET_OR_INSERT_SQL[shape] = _get_or_insert_sql(dialect, table, keys, key)
+    ids = dict(pg.execute(sql[0], [pg_array_literal([row[k] for row in rows]) for k in keys]))
+    if len(ids) < len(rows):
+        rest = [row[key] for row in rows if row[key] not in ids]
+        ids.update(pg.execute(sql[1], [pg_array_literal(rest)]))
+    return ids
+
+
+_GET_OR_INSERT_SQL: dict[tuple, tuple[str, str]] = {}
+
+
+def _get_or_insert_sql(dialect, table, keys: tuple[str, ...], key: str) -> tuple[str, str]:
+    quote = dialect.identifier_preparer.quote
+    names, picks, source = _unnest_parts(dialect, table, keys)
+    t, k, u_key = quote(table.name), quote(key), f"u.c{keys.index(key)}"
+    key_type = table.c[key].type.compile(dialect=dialect)
+    both = (
+        f"WITH u AS (SELECT * FROM {source}), "  # noqa: S608
+        f"ins AS (INSERT INTO {t} ({names}) SELECT {picks} FROM u "
+        f"WHERE NOT EXISTS (SELECT FROM {t} e WHERE e.{k} = {u_key}) ORDER BY {u_key} "
+        f"ON CONFLICT ({k}) DO NOTHING RETURNING {k}, id) "
+        f"SELECT {k}, id FROM ins UNION ALL SELECT e.{k}, e.id FROM {t} e JOIN u ON e.{k} = {u_key}"
     )
+    again = f"SELECT {k}, id FROM {t} WHERE {k} = ANY(%s::{key_type}[])"  # noqa: S608
+    return both, again
 
 
 def pg_int_array_literal(values: list) -> str:

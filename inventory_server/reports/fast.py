@@ -15,10 +15,10 @@ Flask untouched, or with the body it read and the report it decoded (``DECODED_R
 There the general path (:func:`inventory_server.reports.api.post_report`) answers, and explains
 any error, as it does without this layer (and on SQLite, which has none).
 
-The pool's connections are in autocommit mode and their commits do not wait for the WAL flush
-(``synchronous_commit`` off): the statement records a visit only, which a crash may lose. They
-are not checked before use, since a failure already falls back to the general path. Each server
-process keeps up to ``FAST_POOL`` of them, besides the application's pool.
+The connections are those of the no-wait pool (:func:`~inventory_server.db.nowait_engine`), in
+autocommit mode, whose commits do not wait for the WAL flush: the statement records a visit
+only, which a crash may lose. They are not checked before use, since a failure already falls
+back to the general path.
 """
 
 import io
@@ -26,11 +26,11 @@ import logging
 
 import msgspec
 import psycopg
-from sqlalchemy import create_engine, event
 from sqlalchemy.exc import DBAPIError
 
 from agent.schema import SCHEMA_VERSION, ReportResponse, encode, report_decoder
 from inventory_server.body import decode_body
+from inventory_server.db import nowait_engine
 from inventory_server.errors import ApiError
 from inventory_server.reports.ingest import TOKEN_HOST, ReportInvalid, touch_known
 from inventory_server.security import (
@@ -46,17 +46,10 @@ REPORTS = "/api/v1/reports"
 DISCARD = "/api/v1/reports/discard"
 FAST_BODY = 64 * 1024
 """Largest body read here: an unchanged delta is under 1 KiB compressed."""
-FAST_POOL = 4
-"""Connections per server process (one per gunicorn thread by default)."""
 DECODED_REPORT = "kiemke.report"
 """The WSGI environ key under which a report decoded here is handed on to Flask, so that the
 general path does not decompress and decode the same body again."""
 _decoder = report_decoder()
-
-
-def _no_wal_wait(dbapi_conn, _record) -> None:
-    dbapi_conn.autocommit = True
-    dbapi_conn.execute("SET synchronous_commit TO OFF")
 
 
 class UnchangedReports:
@@ -65,11 +58,7 @@ class UnchangedReports:
     def __init__(self, app):
         """Wrap ``app.wsgi_app`` (install with ``app.wsgi_app = UnchangedReports(app)``)."""
         self.flask_wsgi = app.wsgi_app
-        main = app.extensions["kiemke"]["engine"]
-        self.engine = create_engine(
-            main.url, pool_size=FAST_POOL, max_overflow=FAST_POOL, pool_reset_on_return=None
-        )
-        event.listen(self.engine, "connect", _no_wal_wait)
+        self.engine = nowait_engine(app.extensions["kiemke"]["engine"])
         self.limit = min(FAST_BODY, app.config["MAX_CONTENT_LENGTH"] or FAST_BODY)
         self.max_report = app.config["MAX_REPORT_BYTES"]
         self.discard = bool(app.config.get("BENCH_ENDPOINTS"))
@@ -149,6 +138,3 @@ class UnchangedReports:
         row = pg.execute(self.token_host_sql, params).fetchone()
         return row[0] if row else None
 
-    def dispose(self) -> None:
-        """Close the pool's connections."""
-        self.engine.dispose()

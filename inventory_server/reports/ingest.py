@@ -6,7 +6,6 @@ asks for it in full. Everything happens in one transaction: after an error nothi
 (except, on PostgreSQL, new software titles: catalogue entries committed on their own).
 """
 
-import contextlib
 import datetime as dt
 import operator
 import weakref
@@ -14,11 +13,8 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import msgspec
+import psycopg
 from sqlalchemy import (
-    ARRAY,
-    String,
-    Text,
-    any_,
     bindparam,
     delete,
     func,
@@ -32,7 +28,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from agent.schema import SECTIONS, Hardware, Network, OSInfo, Report, Software
-from inventory_server.db import pg_int_array_literal, pg_unnest_insert, utcnow
+from inventory_server.db import (
+    nowait_engine,
+    pg_get_or_insert,
+    pg_int_array_literal,
+    utcnow,
+)
 from inventory_server.hosts.posture import antivirus_state
 from inventory_server.models import (
     AgentCredential,
@@ -585,12 +586,6 @@ def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
         yield items[i : i + size]
 
 
-_TITLES_ANY = select(SoftwareTitle.name_key, SoftwareTitle.id).where(
-    SoftwareTitle.name_key == any_(bindparam("keys", type_=ARRAY(String)))
-)
-_PACKAGES_ANY = select(SoftwarePackage.key, SoftwarePackage.id).where(
-    SoftwarePackage.key == any_(bindparam("keys", type_=ARRAY(Text)))
-)
 _CACHE_LIMIT = 400_000
 
 
@@ -625,12 +620,9 @@ def _cache(db: Session) -> _CatalogueCache:
     return cache
 
 
-def _lookup(db: Session, column, stmt_any, keys: list[str]) -> dict[str, int]:
-    conn = db.connection()
-    if conn.dialect.name == "postgresql":
-        # One statement with an array parameter instead of hundreds of IN parameters.
-        return dict(conn.execute(stmt_any, {"keys": keys}).all())
+def _lookup(db: Session, column, keys: list[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
+    conn = db.connection()
     table = column.class_
     for chunk in _chunks(keys):
         ids.update(conn.execute(select(column, table.id).where(column.in_(chunk))).all())
@@ -640,96 +632,90 @@ def _lookup(db: Session, column, stmt_any, keys: list[str]) -> dict[str, int]:
 class _Creating:
     """The short transaction of one report's new catalogue rows, on PostgreSQL.
 
-    Titles and package versions are created in it, on a connection of their own, and committed
-    at once (not with the report), so that a report adding an entry does not hold back others
-    until it commits, and the ids can be cached. The ids it found or created go to the
-    process's cache only once it has committed.
+    Titles and package versions are found or created in it, one statement for each, on a
+    connection of the no-wait pool (:func:`~inventory_server.db.nowait_engine`), and committed
+    at once, not with the report: a report adding an entry does not hold back others until it
+    commits, and the ids can be cached. Not waiting for this commit to reach the disk is safe:
+    the report that uses these rows commits later in the same write-ahead log, which takes them
+    along. The ids go to the process's cache only once the transaction has committed; if it
+    fails, nothing of it is kept.
     """
 
     def __init__(self, db: Session):
         self.db = db
-        self.conn: Connection | None = None
+        self.dialect = db.get_bind().dialect
         self.found: list[tuple[dict, dict]] = []
-
-    def connection(self) -> Connection:
-        if self.conn is None:
-            self.conn = self.db.get_bind().connect()
-            # Not waiting for this commit to reach the disk is safe: the report that uses these
-            # rows commits later in the same write-ahead log, which takes them along.
-            self.conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-        return self.conn
+        self.raw = self.pg = self.tx = None
 
     def __enter__(self) -> "_Creating":
+        self.raw = nowait_engine(self.db.get_bind()).raw_connection()
+        try:
+            self.pg = self.raw.driver_connection
+            self.tx = self.pg.transaction()
+            self.tx.__enter__()
+        except BaseException:
+            self._drop()
+            raise
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        conn, self.conn = self.conn, None
-        if conn is not None:
-            try:
-                if exc_type is None:
-                    conn.commit()
-            finally:
-                conn.close()  # rolls back what is not committed
+        try:
+            self.tx.__exit__(exc_type, exc, tb)  # commits, or rolls back on an error
+        except BaseException:
+            self._drop()
+            raise
+        if isinstance(exc, psycopg.OperationalError):
+            self._drop()
+            return
+        self.raw.close()
         if exc_type is None:
             cache = _cache(self.db)
             for table, found in self.found:
                 cache.remember(table, found)
+
+    def _drop(self) -> None:
+        """Close the connection for good (the pool does not check it before reuse)."""
+        self.raw.invalidate()
+        self.raw.close()
+
+    def get_or_insert(self, model, column, rows: list[dict]) -> dict[str, int]:
+        return pg_get_or_insert(self.pg, self.dialect, model.__table__, column.key, rows)
 
 
 def _ensure(
     db: Session,
     model,
     column,
-    stmt_any,
     cached: dict,
     rows: dict[str, dict],
     creating: _Creating | None,
 ) -> dict:
     """Return key → id for every key of ``rows``, creating the missing catalogue rows.
 
-    ``rows`` maps each key to the row to insert when it is missing. On PostgreSQL new rows go
-    in ``creating``'s own transaction (in sorted order, so that two reports adding the same rows
-    lock them in the same order), and the ids are cached once it commits. On SQLite they join
-    the report's transaction, so only ids found committed are cached (new ones are, once a later
-    report finds them).
+    ``rows`` maps each key to the row to insert when it is missing. On PostgreSQL the rows are
+    found or created in ``creating``'s own transaction, and the ids are cached once it commits.
+    On SQLite new rows join the report's transaction, so only ids found committed are cached
+    (new ones are, once a later report finds them).
     """
     ids = {k: cached[k] for k in rows if k in cached}
     todo = [k for k in rows if k not in ids]
     if not todo:
         return ids
-    found = _lookup(db, column, stmt_any, todo)
+    if creating is not None:
+        found = creating.get_or_insert(model, column, [rows[k] for k in todo])
+        ids.update(found)
+        creating.found.append((cached, found))
+        return ids
+    found = _lookup(db, column, todo)
     ids.update(found)
     missing = sorted(k for k in todo if k not in found)
     if missing:
-        new = [rows[k] for k in missing]
-        if creating is not None:
-            own = creating.connection()
-            quoted = own.dialect.identifier_preparer.quote(column.key)
-            created = dict(
-                pg_unnest_insert(
-                    own,
-                    model.__table__,
-                    new,
-                    f"ON CONFLICT ({quoted}) DO NOTHING RETURNING {quoted}, id",
-                ).all()
-            )
-            # Rows another report inserted meanwhile: committed once the INSERT has waited for
-            # that report's transaction, so the lookup sees them.
-            rest = [k for k in missing if k not in created]
-            if rest:
-                created.update(_lookup(db, column, stmt_any, rest))
-            found.update(created)  # committed with ``creating``
-        else:
-            ins = sqlite.insert(model).on_conflict_do_nothing(index_elements=[column.key])
-            conn = db.connection()
-            for chunk in _chunks(new):
-                conn.execute(ins, chunk)
-            created = _lookup(db, column, stmt_any, missing)
-        ids.update(created)
-    if creating is not None:
-        creating.found.append((cached, found))
-    else:
-        _cache(db).remember(cached, found)
+        ins = sqlite.insert(model).on_conflict_do_nothing(index_elements=[column.key])
+        conn = db.connection()
+        for chunk in _chunks([rows[k] for k in missing]):
+            conn.execute(ins, chunk)
+        ids.update(_lookup(db, column, missing))
+    _cache(db).remember(cached, found)
     return ids
 
 
@@ -746,9 +732,7 @@ def _title_ids(db: Session, packages: dict[str, Any], creating: _Creating | None
         }
         for k, p in packages.items()
     }
-    return _ensure(
-        db, SoftwareTitle, SoftwareTitle.name_key, _TITLES_ANY, _cache(db).titles, rows, creating
-    )
+    return _ensure(db, SoftwareTitle, SoftwareTitle.name_key, _cache(db).titles, rows, creating)
 
 
 def _package_rows(title_ids: dict[str, int], incoming: dict[tuple, Any]) -> dict[tuple, tuple]:
@@ -784,25 +768,32 @@ def _resolve(db: Session, missed: dict[tuple, Any]) -> dict[tuple, tuple[int, tu
     for p in missed.values():
         by_name.setdefault(name_key(p.name), p)
     cache = _cache(db)
-    pg = db.get_bind().dialect.name == "postgresql"
-    with _Creating(db) if pg else contextlib.nullcontext() as creating:
-        title_ids = _title_ids(db, by_name, creating)
-        keyed = _package_rows(title_ids, missed)
-        package_ids = _ensure(
-            db,
-            SoftwarePackage,
-            SoftwarePackage.key,
-            _PACKAGES_ANY,
-            cache.packages,
-            dict(keyed.values()),
-            creating,
-        )
+    if db.get_bind().dialect.name != "postgresql":
+        keyed, package_ids = _create(db, by_name, missed, None)
+    else:
+        # A pooled connection is not checked before use: one the server dropped (a restart of
+        # PostgreSQL) fails at once and is discarded, and the rows are made on a fresh one.
+        try:
+            with _Creating(db) as creating:
+                keyed, package_ids = _create(db, by_name, missed, creating)
+        except psycopg.OperationalError:
+            with _Creating(db) as creating:
+                keyed, package_ids = _create(db, by_name, missed, creating)
     out = {}
     for raw, (key, row) in keyed.items():
         out[raw] = (package_ids[key], (row["title_id"], row["source"], row["arch"]))
     found = {raw: v for raw, v in out.items() if keyed[raw][0] in cache.packages}
     cache.remember(cache.reported, found)  # committed rows only
     return out
+
+
+def _create(db: Session, by_name: dict, missed: dict, creating: _Creating | None) -> tuple:
+    title_ids = _title_ids(db, by_name, creating)
+    keyed = _package_rows(title_ids, missed)
+    rows = dict(keyed.values())
+    return keyed, _ensure(
+        db, SoftwarePackage, SoftwarePackage.key, _cache(db).packages, rows, creating
+    )
 
 
 def _apply_software(db: Session, host: Host, sw: Software, *, first: bool, now) -> tuple:

@@ -7,6 +7,8 @@ report order whichever of them the process had cached.
 """
 
 import datetime as dt
+import threading
+import time
 
 import msgspec
 import pytest
@@ -21,6 +23,7 @@ from inventory_server.db import (
     make_engine,
     make_sessionmaker,
     pg_array_literal,
+    pg_get_or_insert,
     pg_int_array_literal,
 )
 from inventory_server.models import (
@@ -355,3 +358,103 @@ def test_catalogue_rows_of_a_failed_report_are_neither_kept_nor_cached(
     monkeypatch.setattr(ingest, "_package_rows", real)
     assert post(client, token, body(report)).status_code == 200
     assert "9.1" in _versions(db_url, host_id)
+
+
+def test_get_or_insert_returns_each_key_once_whoever_adds_it(pg_url):
+    """One statement finds committed keys and inserts the others; a key another transaction has
+    inserted but not committed is waited for, then returned with that transaction's id when it
+    commits, or inserted here when it rolls back."""
+    engine, _ = _sessions(pg_url)
+    table = SoftwareTitle.__table__
+    now = dt.datetime.now(dt.UTC)
+
+    def row(key):
+        return {
+            "name_key": key,
+            "name": key,
+            "publisher": None,
+            "created_at": now,
+            "licence_class": "unknown",
+        }
+
+    def insert_title(pg, key):
+        return pg.execute(
+            "INSERT INTO software_titles (name_key, name, created_at, licence_class) "
+            "VALUES (%s, %s, now(), 'unknown') RETURNING id",
+            (key, key),
+        ).fetchone()[0]
+
+    raws = [engine.raw_connection() for _ in range(4)]
+    mine, committing, aborting, watch = (r.driver_connection for r in raws)
+    mine.autocommit = watch.autocommit = True
+    old_id = insert_title(watch, "old")
+    raced_id = insert_title(committing, "raced")  # not committed yet
+    insert_title(aborting, "dropped")  # rolled back below
+    got = {}
+    worker = threading.Thread(
+        target=lambda: got.update(
+            pg_get_or_insert(
+                mine, engine.dialect, table, "name_key", [row(k) for k in KEYS_IN_RACE]
+            )
+        )
+    )
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not watch.execute(
+        "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s",
+        (mine.info.backend_pid,),
+    ).fetchone()[0]:
+        assert time.monotonic() < deadline, "the statement never waited for the other inserts"
+        time.sleep(0.02)
+    committing.commit()
+    aborting.rollback()
+    worker.join(10)
+    assert not worker.is_alive()
+    stored = dict(watch.execute("SELECT name_key, id FROM software_titles").fetchall())
+    assert got == {k: stored[k] for k in KEYS_IN_RACE}
+    assert got["old"] == old_id and got["raced"] == raced_id
+    assert len(set(got.values())) == len(KEYS_IN_RACE)
+    for r in raws:
+        r.close()
+    engine.dispose()
+
+
+KEYS_IN_RACE = ["dropped", "new", "old", "raced"]
+
+
+def test_new_catalogue_rows_are_made_on_a_fresh_connection_after_a_dropped_one(pg_url, tmp_path):
+    """The no-wait pool does not check its connections before use: after PostgreSQL dropped
+    them (a restart), the next report's new titles and versions are still stored."""
+    from inventory_server.app import create_app
+
+    app = create_app(
+        {
+            "DATABASE_URL": pg_url,
+            "DATA_DIR": str(tmp_path / "data"),
+            "SECRET_KEY": "test-secret-key",
+            "TESTING": True,
+        }
+    )
+    client = app.test_client()
+    first = make_report(packages=10, extra_packages=[("before-restart", "1.0")])
+    host_id, token = enroll(client, seed_database(pg_url).secret, first)
+    assert post(client, token, body(first)).status_code == 200
+    engine, _ = _sessions(pg_url)
+    with engine.connect() as c:
+        dropped = c.exec_driver_sql(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).scalar()
+    assert dropped >= 1
+    again = make_report(packages=10, extra_packages=[("after-restart", "2.0")])
+    assert post(client, token, body(again)).status_code == 200
+    assert "2.0" in _versions(pg_url, host_id)
+    with engine.connect() as c:
+        assert (
+            c.exec_driver_sql(
+                "SELECT count(*) FROM software_titles WHERE name_key = 'after-restart'"
+            ).scalar()
+            == 1
+        )
+    dispose(app)
+    engine.dispose()
