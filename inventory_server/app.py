@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from inventory_server import __version__, errors
 from inventory_server.config import load_config, secret_key
-from inventory_server.db import dispose_engine, make_engine, make_sessionmaker
+from inventory_server.db import dispose_engine, make_engine, make_sessionmaker, nowait_engine
 from inventory_server.i18n import LANGUAGES
 from inventory_server.security import RESPONSE_HEADERS
 
@@ -87,6 +87,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     if engine.dialect.name == "postgresql":
         from inventory_server.reports.fast import UnchangedReports
+
+        nowait_engine(engine, settings["NOWAIT_DATABASE_URL"] or None)
 
         # Unchanged reports, most of what agents send, are answered before Flask (see there).
         app.wsgi_app = app.extensions["kiemke"]["fast"] = UnchangedReports(app)

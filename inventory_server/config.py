@@ -9,6 +9,10 @@ class Config:
 
     DATA_DIR = "./var"
     DATABASE_URL = ""  # default: SQLite under DATA_DIR
+    # PostgreSQL: the no-wait pool's connections (unchanged reports, new catalogue rows), which
+    # turn synchronous_commit off for their session. Default: DATABASE_URL. Behind a pooler in
+    # transaction mode, give them a database role (a pool) of their own: see docs/operations.md.
+    NOWAIT_DATABASE_URL = ""
     SECRET_KEY = ""  # default: generated once and kept in DATA_DIR/secret_key
     MAX_REPORT_BYTES = 16 * 1024 * 1024  # after decompression
     MAX_COMPRESSED_BYTES = 16 * 1024 * 1024

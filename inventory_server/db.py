@@ -110,19 +110,21 @@ def _no_wal_wait(dbapi_conn, _record) -> None:
     dbapi_conn.execute("SET synchronous_commit TO OFF")
 
 
-def nowait_engine(engine: Engine) -> Engine:
+def nowait_engine(engine: Engine, url: str | None = None) -> Engine:
     """Return the small pool beside ``engine`` (PostgreSQL) for writes that need not wait.
 
     Its connections are in autocommit mode, and their commits do not wait for the WAL flush
-    (``synchronous_commit`` off): for a visit of an unchanged report, which a crash may lose,
-    and for new catalogue rows, which the report using them commits later in the same
-    write-ahead log. They are not checked before use: callers drop a connection that fails
-    (``invalidate()``). Created on first use, once per engine; closed by :func:`dispose_engine`.
+    (``synchronous_commit`` off for their session): for a visit of an unchanged report, which a
+    crash may lose, and for new catalogue rows, which the report using them commits later in
+    the same write-ahead log. They are not checked before use: callers drop a connection that
+    fails (``invalidate()``). Created on first use, once per engine, on ``url`` (a database
+    role of their own, behind a pooler in transaction mode) or else ``engine``'s; closed by
+    :func:`dispose_engine`.
     """
     side = _nowait.get(engine)
     if side is None:
         side = create_engine(
-            engine.url,
+            url or engine.url,
             pool_size=NOWAIT_POOL,
             max_overflow=NOWAIT_POOL,
             pool_reset_on_return=None,

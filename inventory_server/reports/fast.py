@@ -137,4 +137,3 @@ class UnchangedReports:
         params = {**self.token_host_params, "token_hash": token_hash(token)}
         row = pg.execute(self.token_host_sql, params).fetchone()
         return row[0] if row else None
-

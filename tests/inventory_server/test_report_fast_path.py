@@ -181,6 +181,47 @@ def test_a_lost_fast_path_connection_falls_back_without_losing_the_report(reques
     assert _host(db_url, host_id).report_count == count + 2
 
 
+def test_the_no_wait_pool_connects_on_its_own_url_when_one_is_set(request, tmp_path):
+    """KIEMKE_NOWAIT_DATABASE_URL (behind a pooler in transaction mode, a role of its own) is
+    where unchanged reports and new catalogue rows go; the reports' own transactions stay on
+    DATABASE_URL and keep waiting for the WAL flush."""
+    from sqlalchemy.engine import make_url
+
+    from inventory_server.app import create_app, dispose
+
+    db_url = _fresh_db("postgres", request, tmp_path)
+    seed = seed_database(db_url)
+    nowait = make_url(db_url).update_query_dict({"application_name": "kiemke-nowait"})
+    app = create_app({"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "data"),
+                      "NOWAIT_DATABASE_URL": nowait.render_as_string(hide_password=False),
+                      "SECRET_KEY": "test-secret-key", "TESTING": True})
+    request.addfinalizer(lambda: dispose(app))
+    client = app.test_client()
+    seen = _count_flask_requests(app)
+    host_id, token = enroll(client, seed.secret)
+    full = make_report(packages=5, extra_packages=[("only-on-this-host", "1.0")])
+    assert post(client, token, body(full)).status_code == 200  # new catalogue rows
+    assert post(client, token, body(make_delta(full, full.digests))).status_code == 200
+    assert len(seen) == 2  # the enrollment and the full report: the delta was not
+    assert "only-on-this-host" in _host_packages(db_url, host_id)
+    admin = make_engine(db_url)
+    with admin.connect() as c:
+        names = set(c.execute(text(
+            "SELECT application_name FROM pg_stat_activity WHERE datname = current_database()"
+        )).scalars())
+    admin.dispose()
+    assert "kiemke-nowait" in names
+    pool = app.extensions["kiemke"]["fast"].engine
+    conn = pool.raw_connection()
+    pg = conn.driver_connection
+    assert pg.execute("SHOW application_name").fetchone() == ("kiemke-nowait",)
+    assert pg.execute("SHOW synchronous_commit").fetchone() == ("off",)
+    conn.close()
+    with app.extensions["kiemke"]["engine"].connect() as c:
+        assert c.exec_driver_sql("SHOW application_name").scalar() != "kiemke-nowait"
+        assert c.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+
+
 def test_unchanged_sections_with_new_identity_take_the_full_path(client, seed, db_url):
     host_id, token = enroll(client, seed.secret)
     full = make_report(packages=5)
