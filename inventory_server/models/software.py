@@ -165,8 +165,8 @@ class HostSoftware(Base):
             "ix_host_software_package_ids",
             "package_ids",
             postgresql_using="gin",
-            # New entries gather in a pending list merged in batches (migrations 0007, 0015).
-            postgresql_with={"fastupdate": "on", "gin_pending_list_limit": 4096},
+            # New entries gather in a small pending list merged in batches (migration 0007).
+            postgresql_with={"fastupdate": "on", "gin_pending_list_limit": 512},
         ),
     )
 

@@ -110,9 +110,8 @@ def test_installs_carried_over_to_package_arrays_and_back(db_url):
 
 
 def test_package_index_pending_list_is_set_and_reset(db_url):
-    """0007 gives the GIN index of package ids a pending list of 512 kB and 0015 one of 4 MB;
-    downgrading 0015 goes back to 512 kB, and downgrading 0007 merges what is pending and turns
-    the list off (PostgreSQL; nothing to do on SQLite)."""
+    """0007 gives the GIN index of package ids a small pending list; downgrading merges what is
+    pending and turns it off (PostgreSQL; nothing to do on SQLite)."""
     from sqlalchemy import text
 
     if not db_url.startswith("postgresql"):
@@ -132,13 +131,11 @@ def test_package_index_pending_list_is_set_and_reset(db_url):
         engine.dispose()
         return sorted(opts or [])
 
-    assert options() == ["fastupdate=on", "gin_pending_list_limit=4096"]
-    downgrade(db_url, "0014")
     assert options() == ["fastupdate=on", "gin_pending_list_limit=512"]
     downgrade(db_url, "0006")
     assert options() == ["fastupdate=off"]
     upgrade(db_url)
-    assert options() == ["fastupdate=on", "gin_pending_list_limit=4096"]
+    assert options() == ["fastupdate=on", "gin_pending_list_limit=512"]
 
 
 def test_host_visits_are_updated_in_place(db_url):
