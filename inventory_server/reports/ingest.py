@@ -304,7 +304,10 @@ class Ingested(NamedTuple):
 
 
 def ingest(db: Session, *, host: Host, report: Report) -> Ingested:
-    """Store ``report`` for ``host``. The caller commits."""
+    """Store ``report`` for ``host``, whose row the caller has locked and read (``lock_host``).
+
+    The caller commits.
+    """
     validate(report)
     with db.no_autoflush:  # the host row is written once, at commit, not after every statement
         return _ingest(db, host, report)
@@ -312,10 +315,17 @@ def ingest(db: Session, *, host: Host, report: Report) -> Ingested:
 
 def _ingest(db: Session, host: Host, report: Report) -> Ingested:
     now = utcnow()
-    stored = {
-        row.section: row
-        for row in db.scalars(select(HostSection).where(HostSection.host_id == host.id))
-    }
+    # Sections are only ever written with a report, which counts itself on the host's row in
+    # the same transaction: a row that counts none (as locked, so as the last report to commit
+    # left it) has no sections to read.
+    stored = (
+        {
+            row.section: row
+            for row in db.scalars(select(HostSection).where(HostSection.host_id == host.id))
+        }
+        if host.report_count
+        else {}
+    )
     failed = {e.section for e in report.errors}
     need_full: list[str] = []
     changed: set[str] = set()
