@@ -1083,7 +1083,10 @@ def before_commit(db: Session, host: Host, ingested) -> bool:
     pack_set = packs_in_force(policy_dir(_settings()))
     if host.status != "active" or not _synced_recently(db, pack_set):
         return False
-    existing = _existing(db, [host.id])
+    # A host's results are written with their counts on its row, under its row lock (held
+    # since the report began): a row that counts none has no results to read.
+    counted = any(getattr(host, column) for column in COUNT_COLUMNS.values())
+    existing = _existing(db, [host.id]) if counted else {}
     if existing and not (ingested.changed & pack_set.sections):
         return True
     sections = {k: v for k, v in ingested.sections.items() if k in pack_set.sections}
