@@ -52,6 +52,20 @@ def _sessions(url):
     return engine, make_sessionmaker(engine)
 
 
+def _pg_app(pg_url, tmp_path):
+    """The application on a fresh PostgreSQL database (the caller disposes of it)."""
+    from inventory_server.app import create_app
+
+    return create_app(
+        {
+            "DATABASE_URL": pg_url,
+            "DATA_DIR": str(tmp_path / "data"),
+            "SECRET_KEY": "test-secret-key",
+            "TESTING": True,
+        }
+    )
+
+
 ODD = [
     "plain",
     "",
@@ -147,16 +161,7 @@ def _report_variants(full):
 
 
 def test_one_statement_touch_decides_as_unchanged_does(pg_url, tmp_path):
-    from inventory_server.app import create_app
-
-    app = create_app(
-        {
-            "DATABASE_URL": pg_url,
-            "DATA_DIR": str(tmp_path / "data"),
-            "SECRET_KEY": "test-secret-key",
-            "TESTING": True,
-        }
-    )
+    app = _pg_app(pg_url, tmp_path)
     client = app.test_client()
     full = make_report(packages=12)
     full.host.fqdn = "pc.tinh.gov.vn"
@@ -425,16 +430,7 @@ KEYS_IN_RACE = ["dropped", "new", "old", "raced"]
 def test_new_catalogue_rows_are_made_on_a_fresh_connection_after_a_dropped_one(pg_url, tmp_path):
     """The no-wait pool does not check its connections before use: after PostgreSQL dropped
     them (a restart), the next report's new titles and versions are still stored."""
-    from inventory_server.app import create_app
-
-    app = create_app(
-        {
-            "DATABASE_URL": pg_url,
-            "DATA_DIR": str(tmp_path / "data"),
-            "SECRET_KEY": "test-secret-key",
-            "TESTING": True,
-        }
-    )
+    app = _pg_app(pg_url, tmp_path)
     client = app.test_client()
     first = make_report(packages=10, extra_packages=[("before-restart", "1.0")])
     host_id, token = enroll(client, seed_database(pg_url).secret, first)
