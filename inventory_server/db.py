@@ -157,14 +157,35 @@ def pg_unnest_insert(conn, table, rows: list[dict[str, Any]], conflict: str = ""
     ``RETURNING`` one: the result is returned). Names and types come from the table's metadata
     only; the values travel as parameters.
     """
+    return conn.exec_driver_sql(*pg_unnest_statement(conn.dialect, table, rows, conflict))
+
+
+def pg_unnest_statement(dialect, table, rows: list[dict[str, Any]], conflict: str = ""):
+    """Return the statement and parameters :func:`pg_unnest_insert` runs (for
+    :func:`pg_insert_together`)."""
     keys = tuple(rows[0])
-    shape = (table, keys, conflict, conn.dialect.name)
+    shape = (table, keys, conflict, dialect.name)
     sql = _UNNEST_SQL.get(shape)
     if sql is None:
-        sql = _UNNEST_SQL[shape] = _unnest_sql(conn.dialect, table, keys, conflict)
-    return conn.exec_driver_sql(
-        sql, tuple(pg_array_literal([row[k] for row in rows]) for k in keys)
-    )
+        sql = _UNNEST_SQL[shape] = _unnest_sql(dialect, table, keys, conflict)
+    return sql, tuple(pg_array_literal([row[k] for row in rows]) for k in keys)
+
+
+def pg_insert_together(conn, statements: list[tuple[str, tuple]]) -> None:
+    """Run INSERT statements into different tables as one statement (PostgreSQL).
+
+    ``statements`` are (SQL with ``%s`` placeholders, parameters) pairs, none reading what
+    another writes; all but the last become data-modifying ``WITH`` queries of the last, so
+    that several tables are written in one round trip.
+    """
+    if not statements:
+        return
+    *first, (last, params) = statements
+    sql = last
+    if first:
+        sql = "WITH " + ", ".join(f"w{i} AS ({s})" for i, (s, _p) in enumerate(first)) + " " + last
+        params = tuple(p for _s, ps in statements for p in ps)
+    conn.exec_driver_sql(sql, params)
 
 
 _UNNEST_SQL: dict[tuple, str] = {}

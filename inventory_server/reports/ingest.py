@@ -7,6 +7,7 @@ asks for it in full. Everything happens in one transaction: after an error nothi
 """
 
 import datetime as dt
+import functools
 import operator
 import weakref
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from typing import Any, NamedTuple
 import msgspec
 import psycopg
 from sqlalchemy import (
+    JSON,
     bindparam,
     delete,
     func,
@@ -31,7 +33,9 @@ from agent.schema import SECTIONS, Hardware, Network, OSInfo, Report, Software
 from inventory_server.db import (
     nowait_engine,
     pg_get_or_insert,
+    pg_insert_together,
     pg_int_array_literal,
+    pg_unnest_statement,
     utcnow,
 )
 from inventory_server.hosts.posture import antivirus_state
@@ -314,6 +318,44 @@ def ingest(db: Session, *, host: Host, report: Report) -> Ingested:
 
 
 def _ingest(db: Session, host: Host, report: Report) -> Ingested:
+    if db.get_bind().dialect.name != "postgresql":
+        return _apply_report(db, host, report)
+    # The rows the report adds to the host's tables go in together at the end, in one statement.
+    db.info[_LATER] = later = []
+    try:
+        done = _apply_report(db, host, report)
+    finally:
+        db.info.pop(_LATER, None)
+    pg_insert_together(db.connection(), later)
+    return done
+
+
+_LATER = "kiemke.ingest.later"
+"""Key of ``Session.info`` under which ``_ingest`` gathers the statements of :func:`_insert`."""
+
+
+def _insert(db: Session, table, rows: list[dict]) -> None:
+    """Insert ``rows`` into ``table``: at once, or with the report's other rows (PostgreSQL)."""
+    later = db.info.get(_LATER)
+    if later is None:
+        db.connection().execute(insert(table), rows)
+        return
+    json_columns = _json_columns(table)
+    if json_columns:  # as text, which the statement casts back
+        rows = [{**row, **{c: _json_text(row[c]) for c in json_columns}} for row in rows]
+    later.append(pg_unnest_statement(db.get_bind().dialect, table, rows))
+
+
+@functools.cache
+def _json_columns(table) -> tuple[str, ...]:
+    return tuple(c.key for c in table.columns if isinstance(c.type, JSON))
+
+
+def _json_text(value) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+def _apply_report(db: Session, host: Host, report: Report) -> Ingested:
     now = utcnow()
     # Sections are only ever written with a report, which counts itself on the host's row in
     # the same transaction: a row that counts none (as locked, so as the last report to commit
@@ -366,7 +408,7 @@ def _ingest(db: Session, host: Host, report: Report) -> Ingested:
         sections[name] = data
         changed.add(name)
     if new_rows:
-        db.connection().execute(insert(HostSection.__table__), new_rows)
+        _insert(db, HostSection.__table__, new_rows)
     _identity(db, host, report, now)
     host.last_seen = now
     host.report_count += 1
@@ -513,7 +555,7 @@ def _apply_hardware(db: Session, host: Host, hw: Hardware, *, first: bool, now) 
     if not first:  # rows are written and removed with their section: none without it
         conn.execute(delete(hc).where(hc.host_id == host.id))
     if new:
-        conn.execute(insert(hc.__table__), new)
+        _insert(db, hc.__table__, new)
     if not first:
         before = {_component_label(r) for r in old}
         after = {_component_label(r) for r in new}
@@ -585,9 +627,9 @@ def _apply_network(db: Session, host: Host, net: Network, *, first: bool, now) -
                 {"host_id": host.id, "address": a.split("/")[0][:64], "interface": i.name[:128]}
             )
     if ifaces:
-        conn.execute(insert(NetworkInterface.__table__), ifaces)
+        _insert(db, NetworkInterface.__table__, ifaces)
     if addrs:
-        conn.execute(insert(HostAddress.__table__), addrs)
+        _insert(db, HostAddress.__table__, addrs)
     return _builtins(net)
 
 
@@ -836,15 +878,15 @@ def _apply_software(db: Session, host: Host, sw: Software, *, first: bool, now) 
     if pg:
         # Arrays as their text form, cast by the database: binding 1,000-3,000 integers one by
         # one costs the driver more than the whole INSERT costs PostgreSQL.
-        conn.exec_driver_sql(
+        upsert = (
             _PG_UPSERT_SOFTWARE,
-            {
-                "host_id": host.id,
-                "package_ids": pg_int_array_literal(ids),
-                "install_dates": pg_int_array_literal(dates),
-                "updated_at": now,
-            },
+            (host.id, pg_int_array_literal(ids), pg_int_array_literal(dates), now),
         )
+        later = db.info.get(_LATER)
+        if later is not None:
+            later.append(upsert)
+        else:
+            conn.exec_driver_sql(*upsert)
     else:
         values = {"package_ids": ids, "install_dates": dates, "updated_at": now}
         stmt = sqlite.insert(HostSoftware.__table__).values(host_id=host.id, **values)
@@ -912,8 +954,8 @@ def _epoch(when) -> int | None:
 
 _PG_UPSERT_SOFTWARE = (
     "INSERT INTO host_software (host_id, package_ids, install_dates, updated_at) "
-    "VALUES (%(host_id)s, %(package_ids)s::integer[], %(install_dates)s::bigint[], "
-    "%(updated_at)s) ON CONFLICT (host_id) DO UPDATE SET package_ids = excluded.package_ids, "
+    "VALUES (%s, %s::integer[], %s::bigint[], %s) "
+    "ON CONFLICT (host_id) DO UPDATE SET package_ids = excluded.package_ids, "
     "install_dates = excluded.install_dates, updated_at = excluded.updated_at"
 )
 

@@ -16,7 +16,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from agent.report import digests, make_delta
-from agent.schema import SECTIONS, CollectorError, Package
+from agent.schema import SECTIONS, CollectorError, Monitor, Package
 from inventory_server.app import dispose
 from inventory_server.compliance import service
 from inventory_server.db import (
@@ -452,5 +452,57 @@ def test_new_catalogue_rows_are_made_on_a_fresh_connection_after_a_dropped_one(p
             ).scalar()
             == 1
         )
+    dispose(app)
+    engine.dispose()
+
+
+def test_rows_inserted_together_equal_rows_inserted_one_by_one(pg_url, tmp_path):
+    """On PostgreSQL a report's rows for the host's tables go in as one statement at its end;
+    what is stored is what inserting them one statement at a time stores, SQL NULL and JSON
+    null told apart."""
+    app = _pg_app(pg_url, tmp_path)
+    client = app.test_client()
+    secret = seed_database(pg_url).secret
+    ids = [
+        enroll(
+            client,
+            secret,
+            make_report(
+                f"pc-{n}", machine_id=f"{n}" * 32, serial=f"SN-{n}", mac=f"52:54:00:00:00:0{n}"
+            ),
+        )[0]
+        for n in range(2)
+    ]
+    assert ids[0] != ids[1]
+    report = make_report(packages=25, extra_packages=[('Bộ gõ "x"', None)])
+    report.hardware.monitors.append(Monitor(vendor="DEL", model="P2419H"))  # attrs: None
+    report.digests = digests(report)
+    engine, sessions = _sessions(pg_url)
+    for host_id, together in zip(ids, (True, False), strict=True):
+        with sessions() as db:
+            host = db.get(Host, host_id)
+            if together:
+                ingest.ingest(db, host=host, report=report)
+            else:
+                ingest._apply_report(db, host, report)  # each insert at once
+            db.commit()
+    tables = {
+        "hardware_components": ("kind", "name", "vendor", "model", "serial", "size_bytes", "attrs"),
+        "network_interfaces": ("name", "mac", "ipv4", "ipv6", "up", "virtual"),
+        "host_addresses": ("address", "interface"),
+        "host_sections": ("section", "digest", "data"),
+        "host_software": ("package_ids", "install_dates"),
+    }
+    with engine.connect() as c:
+        for table, columns in tables.items():
+            shown = ", ".join(f"quote_nullable({col}::text)" for col in columns)
+            stored = [
+                c.exec_driver_sql(
+                    f"SELECT {shown} FROM {table} WHERE host_id = %s ORDER BY 1, 2",  # noqa: S608
+                    (host_id,),
+                ).all()
+                for host_id in ids
+            ]
+            assert stored[0] and stored[0] == stored[1], table
     dispose(app)
     engine.dispose()
