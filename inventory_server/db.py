@@ -5,6 +5,7 @@ import os
 import weakref
 from typing import Annotated, Any, ClassVar
 
+import msgspec
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -254,6 +255,15 @@ def _get_or_insert_sql(dialect, table, keys: tuple[str, ...], key: str) -> tuple
     )
     again = f"SELECT {k}, id FROM {t} WHERE {k} = ANY(%s::{key_type}[])"  # noqa: S608
     return both, again
+
+
+_json_encoder = msgspec.json.Encoder()
+
+
+def json_text(value: Any) -> str:
+    """Return the JSON text bound to a JSON column in an ``unnest`` insert (None is JSON null, as
+    the column stores it when inserted one row at a time)."""
+    return _json_encoder.encode(value).decode()
 
 
 def pg_int_array_literal(values: list) -> str:

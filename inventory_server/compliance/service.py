@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session, aliased
 
 from inventory_server.compliance import evaluator, facts, loader
 from inventory_server.compliance.i18n import _
-from inventory_server.db import pg_unnest_insert, utcnow
+from inventory_server.db import json_text, pg_unnest_insert, utcnow
 from inventory_server.models import (
     ComplianceChange,
     ComplianceJob,
@@ -327,7 +327,6 @@ def load_facts(
 
 
 _decoder = msgspec.json.Decoder()
-_encoder = msgspec.json.Encoder()
 
 
 def _host_packages(
@@ -375,11 +374,6 @@ def _as_text(column):
 def _decode(text: str | bytes | None) -> Any:
     """Return the value of JSON text read with ``_as_text`` (None stays None)."""
     return None if text is None else _decoder.decode(text)
-
-
-def _encode(value: Any) -> str:
-    """Return the JSON text bound to a JSON column (None is JSON null, as the column stores it)."""
-    return _encoder.encode(value).decode()
 
 
 def _params_for(pack_set: PackSet, units: _Units, unit_id: int | None) -> dict[str, dict]:
@@ -785,7 +779,7 @@ def _collect(
                         "host_id": host_id,
                         "pack_id": r.pack_id,
                         "check_id": r.check_id,
-                        "evidence": _encode(r.evidence),
+                        "evidence": json_text(r.evidence),
                         "pack_version": pack.version,
                     }
                 )
@@ -796,7 +790,7 @@ def _collect(
             "check_id": r.check_id,
             "status": r.status,
             "severity": pack.check(r.check_id).severity,
-            "evidence": _encode(r.evidence),
+            "evidence": json_text(r.evidence),
             "pack_version": pack.version,
             "since": now,
         }

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from agent.schema import SECTIONS, Hardware, Network, OSInfo, Report, Software
 from inventory_server.db import (
+    json_text,
     nowait_engine,
     pg_get_or_insert,
     pg_insert_together,
@@ -336,23 +337,27 @@ _LATER = "kiemke.ingest.later"
 
 def _insert(db: Session, table, rows: list[dict]) -> None:
     """Insert ``rows`` into ``table``: at once, or with the report's other rows (PostgreSQL)."""
-    later = db.info.get(_LATER)
-    if later is None:
+    if _LATER not in db.info:
         db.connection().execute(insert(table), rows)
         return
     json_columns = _json_columns(table)
     if json_columns:  # as text, which the statement casts back
-        rows = [{**row, **{c: _json_text(row[c]) for c in json_columns}} for row in rows]
-    later.append(pg_unnest_statement(db.get_bind().dialect, table, rows))
+        rows = [{**row, **{c: json_text(row[c]) for c in json_columns}} for row in rows]
+    _write(db, pg_unnest_statement(db.get_bind().dialect, table, rows))
+
+
+def _write(db: Session, statement: tuple[str, tuple]) -> None:
+    """Run ``statement`` (SQL, parameters) on PostgreSQL, or keep it for the report's joint one."""
+    later = db.info.get(_LATER)
+    if later is None:
+        db.connection().exec_driver_sql(*statement)
+    else:
+        later.append(statement)
 
 
 @functools.cache
 def _json_columns(table) -> tuple[str, ...]:
     return tuple(c.key for c in table.columns if isinstance(c.type, JSON))
-
-
-def _json_text(value) -> str:
-    return msgspec.json.encode(value).decode()
 
 
 def _apply_report(db: Session, host: Host, report: Report) -> Ingested:
@@ -878,15 +883,13 @@ def _apply_software(db: Session, host: Host, sw: Software, *, first: bool, now) 
     if pg:
         # Arrays as their text form, cast by the database: binding 1,000-3,000 integers one by
         # one costs the driver more than the whole INSERT costs PostgreSQL.
-        upsert = (
-            _PG_UPSERT_SOFTWARE,
-            (host.id, pg_int_array_literal(ids), pg_int_array_literal(dates), now),
+        _write(
+            db,
+            (
+                _PG_UPSERT_SOFTWARE,
+                (host.id, pg_int_array_literal(ids), pg_int_array_literal(dates), now),
+            ),
         )
-        later = db.info.get(_LATER)
-        if later is not None:
-            later.append(upsert)
-        else:
-            conn.exec_driver_sql(*upsert)
     else:
         values = {"package_ids": ids, "install_dates": dates, "updated_at": now}
         stmt = sqlite.insert(HostSoftware.__table__).values(host_id=host.id, **values)
