@@ -8,8 +8,9 @@ Flask untouched, or with the body it read and the report it decoded (``DECODED_R
 
 - the request is not ``POST /api/v1/reports`` (or the benchmark's discard endpoint), carries a
   query string, has no host token, or has no ``Content-Length`` or a body over 64 KiB;
-- the body does not decompress or decode, the report is invalid, newer than this server, a full
-  report, carries section data or collection errors, or differs from what is stored;
+- the body does not decompress or decode, holds an escaped U+0000, the report is invalid, newer
+  than this server, a full report, carries section data or collection errors, or differs from
+  what is stored;
 - the database connection fails (it is dropped; the general path opens a checked one).
 
 There the general path (:func:`inventory_server.reports.api.post_report`) answers, and explains
@@ -39,6 +40,7 @@ from inventory_server.security import (
     bearer_token,
     token_hash,
 )
+from inventory_server.validation import NUL_ESCAPE
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,8 @@ class UnchangedReports:
             host_id = self._run(self._authenticate, token)
             extra = [("X-Discarded-Bytes", str(len(body)))]
         else:
+            if NUL_ESCAPE in body:
+                return self.flask_wsgi(environ, start_response)  # refused there, naming the field
             try:
                 report = _decoder.decode(body)
             except msgspec.MsgspecError:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from agent.report import make_delta
 from agent.schema import CollectorError, EnrollRequest, encode
 from inventory_server.db import make_engine, make_sessionmaker
-from inventory_server.models import Host, HostEvent, HostSection, SoftwareInstall
+from inventory_server.models import Host, HostEvent, HostSection, SoftwareInstall, SoftwareTitle
 from tests.inventory_server.reports import as_dict, body, make_report
 
 
@@ -62,10 +62,7 @@ def test_full_then_unchanged_delta_then_changed(client, seed, db_url):
     r = post(client, token, body(make_delta(changed, full.digests)))
     assert r.status_code == 200
     assert count(db_url, SoftwareInstall, host_id=host_id) == 120
-    kinds = {
-        (e_kind, subj)
-        for e_kind, subj in _events(db_url, host_id)
-    }
+    kinds = {(e_kind, subj) for e_kind, subj in _events(db_url, host_id)}
     assert ("software_installed", "libreoffice-writer") in kinds
     assert ("software_removed", "pkg-0119") in kinds
 
@@ -73,8 +70,9 @@ def test_full_then_unchanged_delta_then_changed(client, seed, db_url):
 def _events(db_url, host_id):
     engine = make_engine(db_url)
     with make_sessionmaker(engine)() as db:
-        rows = db.execute(select(HostEvent.kind, HostEvent.subject).where(
-            HostEvent.host_id == host_id)).all()
+        rows = db.execute(
+            select(HostEvent.kind, HostEvent.subject).where(HostEvent.host_id == host_id)
+        ).all()
     engine.dispose()
     return [tuple(r) for r in rows]
 
@@ -105,8 +103,11 @@ def test_failed_collector_keeps_last_good_section(client, seed, db_url):
     host_id, token = enroll(client, seed.secret)
     post(client, token, body(make_report(packages=30)))
     broken = make_report(packages=0)
-    broken.errors = [CollectorError(collector="software_deb", section="software",
-                                    message="cannot read /var/lib/dpkg/status")]
+    broken.errors = [
+        CollectorError(
+            collector="software_deb", section="software", message="cannot read /var/lib/dpkg/status"
+        )
+    ]
     r = post(client, token, body(broken))
     assert r.status_code == 200
     assert count(db_url, SoftwareInstall, host_id=host_id) == 30
@@ -169,6 +170,41 @@ def test_full_report_missing_a_section_is_422(client, seed):
     r = post(client, token, json.dumps(data).encode())
     assert r.status_code == 422
     assert r.get_json()["error"]["field"] == "$.software"
+
+
+def test_text_holding_nul_is_422_naming_the_field_and_nothing_is_stored(client, seed, db_url):
+    # PostgreSQL cannot store U+0000 in text: refused on both databases, before anything is
+    # written, whether the report is gzipped or not, and a literal "\\u0000" is plain text.
+    host_id, token = enroll(client, seed.secret)
+    data = as_dict(make_report())
+    data["software"]["packages"][3]["name"] = "bad\x00name"
+    for gz in (False, True):
+        raw = json.dumps(data).encode()
+        r = post(client, token, gzip.compress(raw) if gz else raw, gz=gz)
+        assert r.status_code == 422, r.get_json()
+        err = r.get_json()["error"]
+        assert err["field"] == "$.software.packages[3].name"
+        assert "U+0000" in err["message"]
+    assert count(db_url, HostSection, host_id=host_id) == 0
+
+    delta = as_dict(make_delta(make_report(), make_report().digests))
+    delta["host"]["hostname"] = "pc\x0001"
+    r = post(client, token, json.dumps(delta).encode())
+    assert r.status_code == 422
+    assert r.get_json()["error"]["field"] == "$.host.hostname"
+
+    report = make_report()
+    req = as_dict(EnrollRequest(secret=seed.secret, host=report.host, agent=report.agent))
+    req["host"]["serial"] = "\x00"
+    r = client.post("/api/v1/enroll", data=json.dumps(req), content_type="application/json")
+    assert r.status_code == 422
+    assert r.get_json()["error"]["field"] == "$.host.serial"
+
+    data["software"]["packages"][3]["name"] = "odd\\u0000name"  # a backslash, then text
+    assert b"\\u0000" in json.dumps(data).encode()
+    r = post(client, token, json.dumps(data).encode())
+    assert r.status_code == 200, r.get_json()
+    assert count(db_url, SoftwareTitle, name="odd\\u0000name") == 1
 
 
 def test_unknown_fields_are_tolerated(client, seed):
