@@ -268,8 +268,8 @@ def json_text(value: Any) -> str:
 
 def pg_int_array_literal(values: list) -> str:
     """Return a PostgreSQL array literal of integers (None is NULL), as ``pg_array_literal``
-    does, a few times faster: for the 1,000-3,000 elements of a host's software arrays (bound
-    directly by ingest, and by ``IntArray`` columns)."""
+    does, a few times faster: for the 1,000-3,000 elements of a host's software arrays in
+    ``IntArray`` columns (ingest writes the same form as it builds them)."""
     if None in values:
         return "{" + ",".join("NULL" if v is None else str(int(v)) for v in values) + "}"
     return "{" + ",".join(map(str, map(int, values))) + "}"

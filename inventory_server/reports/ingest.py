@@ -35,7 +35,6 @@ from inventory_server.db import (
     nowait_engine,
     pg_get_or_insert,
     pg_insert_together,
-    pg_int_array_literal,
     pg_unnest_statement,
     utcnow,
 )
@@ -656,8 +655,8 @@ class _CatalogueCache:
     def __init__(self):
         self.titles: dict[str, int] = {}
         self.packages: dict[str, int] = {}
-        self.reported: dict[tuple, tuple[int, tuple]] = {}
-        """(name, version, arch, source, section, origin, scope) as reported →
+        self.reported: dict[str, tuple[int, tuple]] = {}
+        """A package as reported (its key from :func:`_choose`) →
         (package id, (title id, source, arch))."""
 
     def remember(self, table: dict, found: dict) -> None:
@@ -792,8 +791,8 @@ def _title_ids(db: Session, packages: dict[str, Any], creating: _Creating | None
     return _ensure(db, SoftwareTitle, SoftwareTitle.name_key, _cache(db).titles, rows, creating)
 
 
-def _package_rows(title_ids: dict[str, int], incoming: dict[tuple, Any]) -> dict[tuple, tuple]:
-    """Return reported tuple → (package key, row to insert when missing)."""
+def _package_rows(title_ids: dict[str, int], incoming: dict[str, Any]) -> dict[str, tuple]:
+    """Return reported key → (package key, row to insert when missing)."""
     out = {}
     for raw, p in incoming.items():
         tid = title_ids[name_key(p.name)]
@@ -819,8 +818,8 @@ def _package_rows(title_ids: dict[str, int], incoming: dict[tuple, Any]) -> dict
     return out
 
 
-def _resolve(db: Session, missed: dict[tuple, Any]) -> dict[tuple, tuple[int, tuple]]:
-    """Return reported tuple → (package id, identity) for packages not in the cache."""
+def _resolve(db: Session, missed: dict[str, Any]) -> dict[str, tuple[int, tuple]]:
+    """Return reported key → (package id, identity) for packages not in the cache."""
     by_name: dict[str, Any] = {}
     for p in missed.values():
         by_name.setdefault(name_key(p.name), p)
@@ -860,17 +859,6 @@ def _apply_software(db: Session, host: Host, sw: Software, *, first: bool, now) 
     """
     chosen = _choose(db, sw.packages)
     in_order = sorted(chosen.values(), key=_first)
-    ids = [pid for pid, _p in in_order]
-    # Packages installed together share their date: each distinct date is converted once.
-    epochs: dict = {}
-    dates = []
-    add = dates.append
-    for _pid, p in in_order:
-        when = p.install_date
-        seconds = epochs.get(when, _UNSEEN)
-        if seconds is _UNSEEN:
-            seconds = epochs[when] = _epoch(when)
-        add(seconds)
     conn = db.connection()
     pg = conn.dialect.name == "postgresql"
     old = None
@@ -883,15 +871,15 @@ def _apply_software(db: Session, host: Host, sw: Software, *, first: bool, now) 
     if pg:
         # Arrays as their text form, cast by the database: binding 1,000-3,000 integers one by
         # one costs the driver more than the whole INSERT costs PostgreSQL.
-        _write(
-            db,
-            (
-                _PG_UPSERT_SOFTWARE,
-                (host.id, pg_int_array_literal(ids), pg_int_array_literal(dates), now),
-            ),
-        )
+        ids = "{" + ",".join([str(pid) for pid, _p in in_order]) + "}"
+        dates = "{" + ",".join(_install_dates(in_order, _epoch_text)) + "}"
+        _write(db, (_PG_UPSERT_SOFTWARE, (host.id, ids, dates, now)))
     else:
-        values = {"package_ids": ids, "install_dates": dates, "updated_at": now}
+        values = {
+            "package_ids": [pid for pid, _p in in_order],
+            "install_dates": _install_dates(in_order, _epoch),
+            "updated_at": now,
+        }
         stmt = sqlite.insert(HostSoftware.__table__).values(host_id=host.id, **values)
         conn.execute(stmt.on_conflict_do_update(index_elements=["host_id"], set_=values))
     if old is not None:
@@ -905,12 +893,23 @@ def _choose(db: Session, packages: list) -> dict[tuple, tuple[int, Any]]:
 
     One pass over the report, the packages in this process's cache taken at once (nearly all,
     once the catalogue is warm); the few others are looked up or created after it.
+
+    A package is known by one string of its name, version, architecture, source, section,
+    origin and scope, joined by U+0000, which no field holds (``validation.decode`` refuses it):
+    one object to compare in the cache, not seven. A missing field and an empty one are the
+    same there, as they are in the catalogue (:func:`_package_rows`).
     """
     get = _cache(db).reported.get
     chosen: dict[tuple, tuple[int, Any]] = {}
-    missed: dict[tuple, Any] = {}
+    missed: dict[str, Any] = {}
+    keys = []
+    add = keys.append
     for p in packages:
-        raw = (p.name, p.version, p.arch, p.source, p.section, p.origin, p.scope)
+        raw = (
+            f"{p.name}\0{p.version or ''}\0{p.arch or ''}\0{p.source}\0{p.section or ''}"
+            f"\0{p.origin or ''}\0{p.scope or ''}"
+        )
+        add(raw)
         hit = get(raw)
         if hit is None:
             if raw not in missed:
@@ -926,7 +925,7 @@ def _choose(db: Session, packages: list) -> dict[tuple, tuple[int, Any]]:
         if ident in chosen:
             # A package reported earlier may have the same identity as one found in the cache:
             # the first in report order wins, so go over the report again (rare).
-            return _choose_in_order(db, packages, resolved, get)
+            return _choose_in_order(db, packages, keys, resolved, get)
         if ident not in late:
             late[ident] = (pid, p)
     chosen.update(late)
@@ -934,11 +933,11 @@ def _choose(db: Session, packages: list) -> dict[tuple, tuple[int, Any]]:
 
 
 def _choose_in_order(
-    db: Session, packages: list, resolved: dict, get
+    db: Session, packages: list, keys: list[str], resolved: dict, get
 ) -> dict[tuple, tuple[int, Any]]:
     chosen: dict[tuple, tuple[int, Any]] = {}
-    for p in packages:
-        raw = (p.name, p.version, p.arch, p.source, p.section, p.origin, p.scope)
+    for raw, p in zip(keys, packages, strict=True):
+        # The cache may have been emptied (past its limit) since the first pass.
         pid, ident = resolved.get(raw) or get(raw) or _resolve(db, {raw: p})[raw]
         if ident not in chosen:
             chosen[ident] = (pid, p)
@@ -953,6 +952,29 @@ def _epoch(when) -> int | None:
     if when is None:
         return None
     return int((when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp())
+
+
+def _epoch_text(when) -> str:
+    """``_epoch`` as an element of a PostgreSQL array literal."""
+    seconds = _epoch(when)
+    return "NULL" if seconds is None else str(seconds)
+
+
+def _install_dates(in_order: list, convert) -> list:
+    """Return ``convert(install date)`` of each (package id, package) of ``in_order``.
+
+    Packages installed together share their date: each distinct date is converted once.
+    """
+    done: dict = {}
+    out = []
+    add = out.append
+    for _pid, p in in_order:
+        when = p.install_date
+        value = done.get(when, _UNSEEN)
+        if value is _UNSEEN:
+            value = done[when] = convert(when)
+        add(value)
+    return out
 
 
 _PG_UPSERT_SOFTWARE = (

@@ -301,6 +301,68 @@ def test_first_reported_package_wins_whichever_is_cached(client, seed, db_url):
         assert not set(order) - {kept} & set(_versions(db_url, host_id)), order
 
 
+def _installs(db_url, host_id):
+    """(name, version, arch, section, origin, install date, package id) of the host's installs."""
+    engine, sessions = _sessions(db_url)
+    with sessions() as db:
+        rows = db.execute(
+            select(
+                SoftwareTitle.name,
+                SoftwareInstall.version,
+                SoftwareInstall.arch,
+                SoftwareInstall.section,
+                SoftwareInstall.origin,
+                SoftwareInstall.install_date,
+                SoftwareInstall.package_id,
+            )
+            .join(SoftwareTitle, SoftwareTitle.id == SoftwareInstall.title_id)
+            .where(SoftwareInstall.host_id == host_id)
+        ).all()
+    engine.dispose()
+    return sorted(tuple(r) for r in rows)
+
+
+def test_a_missing_field_and_an_empty_one_are_one_package_cached_or_not(
+    client, seed, db_url, monkeypatch
+):
+    """The process's cache knows a package by one string in which a missing field and an empty
+    one are alike: so must the catalogue, whether the package was cached or looked up."""
+    blank = Package(name="blank-fields", version="", arch="", section="", origin="", source="deb")
+    none = Package(name="blank-fields", source="deb")
+    ids = []
+    for i, (pkg, cold) in enumerate(((blank, False), (none, False), (none, True), (blank, True))):
+        if cold:
+            monkeypatch.setattr(ingest, "_caches", type(ingest._caches)())
+        report = make_report(packages=2)
+        report.software.packages.append(pkg)
+        report.digests = digests(report)
+        report.host = msgspec.structs.replace(report.host, hostname=f"blank-{i}", machine_id=None)
+        host_id, token = enroll(client, seed.secret, report)
+        assert post(client, token, body(report)).status_code == 200
+        (row,) = [r for r in _installs(db_url, host_id) if r[0] == "blank-fields"]
+        assert row[1:5] == (None, "", None, None)
+        ids.append(row[-1])
+    assert len(set(ids)) == 1, ids
+
+
+def test_install_dates_are_stored_with_their_packages(client, seed, db_url):
+    host_id, token = enroll(client, seed.secret)
+    when = [dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.UTC), dt.datetime(2025, 1, 2, tzinfo=dt.UTC)]
+    report = make_report(packages=0)
+    report.software.packages = [
+        Package(name=f"dated-{i}", version="1", source="deb", install_date=when[i % 3 % 2])
+        if i % 3 != 2
+        else Package(name=f"dated-{i}", version="1", source="deb")
+        for i in range(9)
+    ]
+    report.digests = digests(report)
+    assert post(client, token, body(report)).status_code == 200
+    stored = {name: date for name, *_mid, date, _pid in _installs(db_url, host_id)}
+    assert stored == {f"dated-{i}": None if i % 3 == 2 else when[i % 3 % 2] for i in range(9)}, (
+        stored
+    )
+
+
 def test_choose_survives_the_cache_being_emptied(client, seed, db_url, monkeypatch):
     _, token = enroll(client, seed.secret)
     report = make_report(packages=30)
