@@ -39,7 +39,14 @@ from sqlalchemy.orm import Session, aliased
 
 from inventory_server.compliance import evaluator, facts, loader
 from inventory_server.compliance.i18n import _
-from inventory_server.db import json_text, pg_unnest_insert, utcnow
+from inventory_server.db import (
+    json_text,
+    pg_insert_together,
+    pg_int_array_literal,
+    pg_unnest_insert,
+    pg_unnest_statement,
+    utcnow,
+)
 from inventory_server.models import (
     ComplianceChange,
     ComplianceJob,
@@ -514,10 +521,7 @@ def _pg_copy_insert(
         return
     conn = db.connection()
     quote = conn.dialect.identifier_preparer.quote
-    conflict = ""
-    if upsert:
-        sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in upsert)
-        conflict = f"ON CONFLICT ({', '.join(_RESULT_KEY)}) DO UPDATE SET {sets}"
+    conflict = _result_conflict(conn.dialect, upsert)
     if len(rows) <= _UNNEST_ROWS:
         # Few rows (one host's results): no scratch table, whose creation costs PostgreSQL more
         # than the rows themselves.
@@ -538,6 +542,15 @@ def _pg_copy_insert(
                 copy.write_row([row[k] for k in keys])
         cur.execute(sql)
         cur.execute(f"DROP TABLE {scratch}")
+
+
+def _result_conflict(dialect, upsert: Sequence[str]) -> str:
+    """The ``ON CONFLICT`` clause updating ``upsert`` of a result whose key exists, or ""."""
+    if not upsert:
+        return ""
+    quote = dialect.identifier_preparer.quote
+    sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in upsert)
+    return f"ON CONFLICT ({', '.join(_RESULT_KEY)}) DO UPDATE SET {sets}"
 
 
 def _bind_time(db: Session, when) -> Any:
@@ -564,13 +577,19 @@ class _Writes:
     """Hosts whose results change status, are added or go: their counts on ``hosts``."""
     units: dict[tuple[int, str, str, str], int] = field(default_factory=lambda: defaultdict(int))
     """(unit id, pack, check, status) → what the writes add to ``unit_check_counts``."""
+    fresh: bool = True
+    """No host written had a stored result: each one's results are the rows inserted, so its
+    counts are theirs (nothing to update, delete or count again)."""
 
     def flush(self, db: Session) -> None:
         """Write everything collected."""
         # An upsert, because a background job and an ingest may evaluate the same new host at
         # once.
-        upsert = ("status", "severity", "evidence", "pack_version", "since", "evaluated_at")
+        upsert = _UPSERT
         postgres = db.get_bind().dialect.name == "postgresql"
+        if postgres and self.fresh and max(len(self.inserts), len(self.changes)) <= _UNNEST_ROWS:
+            self._flush_fresh(db)
+            return
         if self.inserts and postgres:
             _pg_copy_insert(db, ComplianceResult.__table__, self.inserts, upsert)
         elif self.inserts:
@@ -605,6 +624,55 @@ class _Writes:
         recount(db, sorted(self.recount))
         add_unit_counts_by_check(db, self.units)
 
+    def _flush_fresh(self, db: Session) -> None:
+        """PostgreSQL, hosts without stored results (a new host's first report): the results,
+        their history, the hosts' counts (tallied here) and the units' counts, as one
+        statement."""
+        conn = db.connection()
+        dialect = conn.dialect
+        statements = []
+        if self.inserts:
+            conflict = _result_conflict(dialect, _UPSERT)
+            statements.append(
+                pg_unnest_statement(dialect, ComplianceResult.__table__, self.inserts, conflict)
+            )
+        if self.changes:
+            statements.append(
+                pg_unnest_statement(dialect, ComplianceChange.__table__, self.changes)
+            )
+        if self.recount:
+            ids = sorted(self.recount)
+            tally = {host_id: dict.fromkeys(COUNT_COLUMNS, 0) for host_id in ids}
+            for row in self.inserts:
+                tally[row["host_id"]][row["status"]] += 1
+            by_status = [pg_int_array_literal([tally[h][st] for h in ids]) for st in COUNT_COLUMNS]
+            statements.append((_SET_COUNTS, (pg_int_array_literal(ids), *by_status)))
+        rows = _unit_count_rows(self.units)
+        if rows:
+            statements.append(
+                pg_unnest_statement(dialect, UnitCheckCount.__table__, rows, _ADD_UNIT_COUNTS)
+            )
+        pg_insert_together(conn, statements)
+
+
+_UPSERT = ("status", "severity", "evidence", "pack_version", "since", "evaluated_at")
+"""The columns a result written over an existing one replaces."""
+
+
+def _unit_count_rows(deltas: dict[tuple[int, str, str, str], int]) -> list[dict[str, Any]]:
+    """The rows of ``unit_check_counts`` that ``deltas`` change, in key order."""
+    return [
+        {"unit_id": u, "pack_id": p, "check_id": c, "status": st, "hosts": n}
+        for (u, p, c, st), n in sorted(deltas.items())
+        if n
+    ]
+
+
+_ADD_UNIT_COUNTS = (
+    "ON CONFLICT (unit_id, pack_id, check_id, status) "
+    "DO UPDATE SET hosts = unit_check_counts.hosts + EXCLUDED.hosts"
+)
+
 
 def counted_unit(unit_id: int | None, status: str) -> int | None:
     """The unit whose ``unit_check_counts`` a host's results count in (None: in none).
@@ -621,22 +689,12 @@ def add_unit_counts_by_check(db: Session, deltas: dict[tuple[int, str, str, str]
     same order, and wait for each other (briefly: this is their last write before committing)
     instead of deadlocking. Adding is right whatever the order the writers commit in.
     """
-    rows = [
-        {"unit_id": u, "pack_id": p, "check_id": c, "status": st, "hosts": n}
-        for (u, p, c, st), n in sorted(deltas.items())
-        if n
-    ]
+    rows = _unit_count_rows(deltas)
     if not rows:
         return
     table = UnitCheckCount.__table__
     if db.get_bind().dialect.name == "postgresql":
-        pg_unnest_insert(
-            db.connection(),
-            table,
-            rows,
-            "ON CONFLICT (unit_id, pack_id, check_id, status) "
-            "DO UPDATE SET hosts = unit_check_counts.hosts + EXCLUDED.hosts",
-        )
+        pg_unnest_insert(db.connection(), table, rows, _ADD_UNIT_COUNTS)
         return
     ins = sqlite.insert(table)
     stmt = ins.on_conflict_do_update(
@@ -728,6 +786,21 @@ _RECOUNT = (
 """The hosts' counts by status from their results (``recount``), built once."""
 
 
+def _set_counts_sql() -> str:
+    columns = list(COUNT_COLUMNS.values())
+    sets = ", ".join(f"{column} = u.c{i}" for i, column in enumerate(columns, 1))
+    arrays = ", ".join("%s::integer[]" for _ in columns)
+    names = ", ".join(f"c{i}" for i in range(1, len(columns) + 1))
+    return (
+        f"UPDATE hosts SET {sets} FROM unnest(%s::bigint[], {arrays}) "  # noqa: S608 - names
+        f"AS u(c0, {names}) WHERE hosts.id = u.c0"  # of COUNT_COLUMNS; values are parameters
+    )
+
+
+_SET_COUNTS = _set_counts_sql()
+"""The hosts' counts by status as given (PostgreSQL: ids, then one array per status)."""
+
+
 def recount_all(db: Session, progress: Callable[[int, int], None] | None = None) -> int:
     """Count every host's results by status again (``recount``), committing each batch, then
     every unit's by check (``recount_units``).
@@ -769,6 +842,8 @@ def _collect(
     """
     changes = 0
     units = writes.units
+    if existing:
+        writes.fresh = False
     for r in results:
         old = existing.pop((r.pack_id, r.check_id), None)
         pack = pack_set.packs[r.pack_id]
