@@ -63,6 +63,7 @@ from inventory_server.models import (
     UnitCheckCount,
 )
 from inventory_server.models.software import name_key
+from inventory_server.reports.ingest import title_keys
 from inventory_server.units.services import subtree_heads
 
 log = logging.getLogger(__name__)
@@ -258,17 +259,26 @@ _NAME_KEYS: dict[str, str] = {}
 
 
 def _reported_packages(
-    stored: dict[tuple, tuple[int, Any]], names: frozenset[str] | None
+    stored: dict[tuple, tuple[int, Any]],
+    names: frozenset[str] | None,
+    title_keys: dict[int, str],
 ) -> list[dict[str, Any]]:
-    """Return the packages a report stored as ``_host_packages`` reads them back (by id)."""
+    """Return the packages a report stored as ``_host_packages`` reads them back (by id).
+
+    ``stored`` is keyed by identity (title id, source, architecture); ``title_keys`` gives the
+    name key of the titles it knows (ingest's ``title_keys``), and the others are worked out
+    from the name as reported.
+    """
     out = []
     keys = _NAME_KEYS
     if len(keys) > 200_000:
         keys.clear()
-    for pid, p in stored.values():
-        key = keys.get(p.name)
+    for ident, (pid, p) in stored.items():
+        key = title_keys.get(ident[0])
         if key is None:
-            key = keys[p.name] = name_key(p.name)
+            key = keys.get(p.name)
+            if key is None:
+                key = keys[p.name] = name_key(p.name)
         if names is None or key in names:
             out.append((pid, {"name": key, "version": (p.version or "")[:256] or None}))
     out.sort(key=_by_id)
@@ -1163,7 +1173,7 @@ def before_commit(db: Session, host: Host, ingested) -> bool:
     if "software" in sections and names != frozenset():
         stored = getattr(ingested, "packages", None)
         if stored is not None:  # the report stored them: no reading back
-            packages = _reported_packages(stored, names)
+            packages = _reported_packages(stored, names, title_keys(db))
         else:
             packages = _host_packages(db, [host.id], names).get(host.id, [])
         sections["software"] = dict(sections["software"], packages=packages)

@@ -659,10 +659,17 @@ class _CatalogueCache:
         """A package as reported (its key from :func:`_choose`) →
         (package id, (title id, source, arch))."""
 
+        self.title_keys: dict[int, str] = {}
+        """Title id → name key: ``titles`` the other way round."""
+
     def remember(self, table: dict, found: dict) -> None:
         if len(table) + len(found) > _CACHE_LIMIT:
             table.clear()
+            if table is self.titles:
+                self.title_keys.clear()
         table.update(found)
+        if table is self.titles:
+            self.title_keys.update((tid, key) for key, tid in found.items())
 
 
 _caches: "weakref.WeakKeyDictionary[Any, _CatalogueCache]" = weakref.WeakKeyDictionary()
@@ -674,6 +681,11 @@ def _cache(db: Session) -> _CatalogueCache:
     if cache is None:
         cache = _caches[engine] = _CatalogueCache()
     return cache
+
+
+def title_keys(db: Session) -> dict[int, str]:
+    """Return title id → name key of the titles this process knows committed (not all)."""
+    return _cache(db).title_keys
 
 
 def _lookup(db: Session, column, keys: list[str]) -> dict[str, int]:

@@ -358,6 +358,46 @@ checks:
     assert statuses == {"NFC": "pass", "NFD": "pass", None: "fail"}
 
 
+@pytest.mark.usefixtures("jobs_joined")
+def test_a_report_is_judged_on_its_packages_as_read_back(client, seed, db_url, app):
+    """Evaluated with the report, a host's packages are those the report stored (names keyed
+    by the title, the process's cache or the name itself): the same results as evaluating what
+    is stored, whether the title is new to the catalogue or known to this process."""
+    site = service.policy_dir(app.config)
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "ime.yml").write_text(
+        """\
+pack: {id: ime, version: 1, name: {vi: "Bộ gõ", en: "Input method"}}
+checks:
+  - id: ime_version
+    name: {vi: "Phiên bản bộ gõ", en: "Input method version"}
+    severity: low
+    condition: all
+    rules: [{fact: software.versions.ibus-unikey, op: eq, value: "0.6.1"}]
+""",
+        encoding="utf-8",
+    )
+    seen = {}
+    for i, (name, version) in enumerate((("IBus-Unikey", "0.6.1"), ("ibus-unikey ", "0.7"))):
+        report = fixture_report()
+        report.host.machine_id = f"{i + 5}" * 32
+        report.host.hostname = f"pc-ime-{i}"
+        report.software.packages.append(Package(name=name, version=version, source="deb"))
+        report.digests = digests(report)
+        host_id, token = enroll(client, seed.secret, report)
+        send(client, token, report)
+        stored = results(db_url, host_id)[("ime", "ime_version")]
+        seen[version] = (stored.status, stored.evidence)
+        engine = make_engine(db_url)
+        with make_sessionmaker(engine)() as db:
+            service.evaluate_hosts(db, service.packs_in_force(site), [host_id])
+            db.commit()
+        engine.dispose()
+        again = results(db_url, host_id)[("ime", "ime_version")]
+        assert (again.status, again.evidence) == seen[version], version
+    assert seen["0.6.1"][0] == "pass" and seen["0.7"][0] == "fail", seen
+
+
 def test_migration_downgrades_and_upgrades(db_url):
     tables = {
         "policy_packs",
