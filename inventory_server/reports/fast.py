@@ -40,7 +40,7 @@ from inventory_server.security import (
     bearer_token,
     token_hash,
 )
-from inventory_server.validation import NUL_ESCAPE
+from inventory_server.validation import has_nul_escape
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class UnchangedReports:
             host_id = self._run(self._authenticate, token)
             extra = [("X-Discarded-Bytes", str(len(body)))]
         else:
-            if NUL_ESCAPE in body:
+            if has_nul_escape(body):
                 return self.flask_wsgi(environ, start_response)  # refused there, naming the field
             try:
                 report = _decoder.decode(body)

@@ -207,6 +207,15 @@ def test_text_holding_nul_is_422_naming_the_field_and_nothing_is_stored(client, 
     assert count(db_url, SoftwareTitle, name="odd\\u0000name") == 1
 
 
+def test_the_nul_escape_is_looked_for_only_in_bodies_with_a_backslash():
+    from inventory_server.validation import has_nul_escape
+
+    assert has_nul_escape(b'{"name": "bad\\u0000name"}')
+    assert has_nul_escape(b'{"name": "odd\\\\u0000"}')  # text; the walk then finds no NUL
+    assert not has_nul_escape(b'{"name": "C:\\\\Program Files", "v": "u0000"}')
+    assert not has_nul_escape(b'{"name": "plain u0000 text"}')
+
+
 def test_unknown_fields_are_tolerated(client, seed):
     _, token = enroll(client, seed.secret)
     data = as_dict(make_report())
