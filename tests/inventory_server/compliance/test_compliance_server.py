@@ -141,11 +141,19 @@ def test_ingest_evaluates_and_records_history(client, seed, db_url):
     assert body["counts"]["fail"] == 0 and body["counts"]["pass"] >= 15
 
 
-def write_local_pack(app):
-    """Add a site pack ``local`` (one check: telnet not installed); return the site directory."""
+def write_site_pack(app, filename: str, text: str):
+    """Write a pack into the site policy directory; return the directory."""
     site = service.policy_dir(app.config)
     site.mkdir(parents=True, exist_ok=True)
-    (site / "local.yml").write_text(
+    (site / filename).write_text(text, encoding="utf-8")
+    return site
+
+
+def write_local_pack(app):
+    """Add a site pack ``local`` (one check: telnet not installed); return the site directory."""
+    return write_site_pack(
+        app,
+        "local.yml",
         """\
 pack: {id: local, version: 1, name: {vi: "Quy định riêng", en: "Local rules"}}
 checks:
@@ -155,9 +163,7 @@ checks:
     condition: none
     rules: [{fact: software.names, op: contains, value: telnet}]
 """,
-        encoding="utf-8",
     )
-    return site
 
 
 def enroll_windows_workstation(client, seed) -> int:
@@ -363,9 +369,9 @@ def test_a_report_is_judged_on_its_packages_as_read_back(client, seed, db_url, a
     """Evaluated with the report, a host's packages are those the report stored (names keyed
     by the title, the process's cache or the name itself): the same results as evaluating what
     is stored, whether the title is new to the catalogue or known to this process."""
-    site = service.policy_dir(app.config)
-    site.mkdir(parents=True, exist_ok=True)
-    (site / "ime.yml").write_text(
+    site = write_site_pack(
+        app,
+        "ime.yml",
         """\
 pack: {id: ime, version: 1, name: {vi: "Bộ gõ", en: "Input method"}}
 checks:
@@ -375,7 +381,6 @@ checks:
     condition: all
     rules: [{fact: software.versions.ibus-unikey, op: eq, value: "0.6.1"}]
 """,
-        encoding="utf-8",
     )
     seen = {}
     for i, (name, version) in enumerate((("IBus-Unikey", "0.6.1"), ("ibus-unikey ", "0.7"))):
