@@ -975,16 +975,18 @@ def _epoch_text(when) -> str:
 def _install_dates(in_order: list, convert) -> list:
     """Return ``convert(install date)`` of each (package id, package) of ``in_order``.
 
-    Packages installed together share their date: each distinct date is converted once.
+    Packages installed together share their date: a date equal to the one before it is not
+    converted again. Comparing two dates costs less than hashing one (an aware datetime's hash
+    works out its offset), so this beats a table of the dates converted whether they repeat or
+    not.
     """
-    done: dict = {}
     out = []
     add = out.append
+    last = value = _UNSEEN
     for _pid, p in in_order:
         when = p.install_date
-        value = done.get(when, _UNSEEN)
-        if value is _UNSEEN:
-            value = done[when] = convert(when)
+        if when != last:  # the first always differs: _UNSEEN equals nothing
+            last, value = when, convert(when)
         add(value)
     return out
 

@@ -363,6 +363,28 @@ def test_install_dates_are_stored_with_their_packages(client, seed, db_url):
     )
 
 
+def test_install_dates_are_converted_whatever_comes_before_them():
+    """Each date converted as itself: a missing one first, equal instants in two zones, a
+    naive one (taken as UTC), and a repeat after others."""
+    utc, plus7 = dt.UTC, dt.timezone(dt.timedelta(hours=7))
+    dates = [
+        None,
+        None,
+        dt.datetime(2024, 5, 6, tzinfo=utc),
+        dt.datetime(2024, 5, 6, 7, tzinfo=plus7),
+        dt.datetime(2025, 1, 1, tzinfo=utc),
+        dt.datetime(2024, 5, 6),
+        None,
+        dt.datetime(2024, 5, 6, tzinfo=utc),
+    ]
+    in_order = [(i, Package(name="p", source="deb", install_date=d)) for i, d in enumerate(dates)]
+    seconds = [None, None, 1714953600, 1714953600, 1735689600, 1714953600, None, 1714953600]
+    assert ingest._install_dates(in_order, ingest._epoch) == seconds
+    assert ingest._install_dates(in_order, ingest._epoch_text) == [
+        "NULL" if v is None else str(v) for v in seconds
+    ]
+
+
 def test_choose_survives_the_cache_being_emptied(client, seed, db_url, monkeypatch):
     _, token = enroll(client, seed.secret)
     report = make_report(packages=30)
