@@ -593,19 +593,16 @@ class _Writes:
 
     def flush(self, db: Session) -> None:
         """Write everything collected."""
-        # An upsert, because a background job and an ingest may evaluate the same new host at
-        # once.
-        upsert = _UPSERT
         postgres = db.get_bind().dialect.name == "postgresql"
         if postgres and self.fresh and max(len(self.inserts), len(self.changes)) <= _UNNEST_ROWS:
             self._flush_fresh(db)
             return
         if self.inserts and postgres:
-            _pg_copy_insert(db, ComplianceResult.__table__, self.inserts, upsert)
+            _pg_copy_insert(db, ComplianceResult.__table__, self.inserts, _UPSERT)
         elif self.inserts:
             ins = sqlite.insert(ComplianceResult.__table__)
             stmt = ins.on_conflict_do_update(
-                index_elements=list(_RESULT_KEY), set_={c: ins.excluded[c] for c in upsert}
+                index_elements=list(_RESULT_KEY), set_={c: ins.excluded[c] for c in _UPSERT}
             )
             _executemany(db, stmt, self.inserts)
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
@@ -666,7 +663,8 @@ class _Writes:
 
 
 _UPSERT = ("status", "severity", "evidence", "pack_version", "since", "evaluated_at")
-"""The columns a result written over an existing one replaces."""
+"""The columns a result written over an existing one replaces: results are inserted as upserts,
+because a background job and an ingest may evaluate the same new host at once."""
 
 
 def _unit_count_rows(deltas: dict[tuple[int, str, str, str], int]) -> list[dict[str, Any]]:

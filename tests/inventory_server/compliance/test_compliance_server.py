@@ -333,10 +333,10 @@ def test_software_names_match_however_vietnamese_was_written(client, seed, db_ur
     import unicodedata
 
     name = "Phần mềm ký số VNPT-CA"
-    site = service.policy_dir(app.config)
-    site.mkdir(parents=True, exist_ok=True)
     key = unicodedata.normalize("NFD", name.lower())
-    (site / "signing.yml").write_text(
+    write_site_pack(
+        app,
+        "signing.yml",
         f"""\
 pack: {{id: signing, version: 1, name: {{vi: "Ký số", en: "Digital signing"}}}}
 checks:
@@ -346,7 +346,6 @@ checks:
     condition: all
     rules: [{{fact: software.names, op: contains, value: "{key}"}}]
 """,
-        encoding="utf-8",
     )
     statuses = {}
     for form, machine in (("NFC", "2"), ("NFD", "3"), (None, "4")):
