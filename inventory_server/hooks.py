@@ -1,9 +1,11 @@
 """Extension points other packages plug into, named as ``"module:function"`` strings.
 
-BEFORE_COMMIT functions are called inside the report's transaction, each in a savepoint:
+BEFORE_COMMIT functions are called inside the report's transaction:
 ``fn(db, host, ingested) -> bool`` (``ingested``: what the report changed and the host's sections
 as stored now); True means the work is done, False leaves it to the AFTER_INGEST side. A failure
-is logged and rolled back to the savepoint, never undoing the report.
+is logged and raised as :class:`BeforeCommitFailed`: the caller rolls the transaction back and
+stores the report again without these functions, so a failure never undoes the report. (No
+savepoint around each call: its two round trips cost every report, a failure is rare.)
 
 AFTER_INGEST functions are called after a report is committed:
 ``fn(session_factory, host_id: int, changed: set[str], handled: set[str])`` (``handled``: the
@@ -45,16 +47,23 @@ def resolve(spec: str):
     return getattr(importlib.import_module(module), name)
 
 
+class BeforeCommitFailed(Exception):
+    """A BEFORE_COMMIT function failed: the transaction may hold part of its work."""
+
+
 def run_before_commit(db, host, ingested) -> set[str]:
-    """Call every BEFORE_COMMIT hook in a savepoint; return those that did their work."""
+    """Call every BEFORE_COMMIT hook; return those that did their work.
+
+    A failure is logged and raised as :class:`BeforeCommitFailed`, for the caller to roll back.
+    """
     handled = set()
     for spec in BEFORE_COMMIT:
         try:
-            with db.begin_nested():
-                if resolve(spec)(db, host, ingested):
-                    handled.add(spec)
-        except Exception:
+            if resolve(spec)(db, host, ingested):
+                handled.add(spec)
+        except Exception as exc:
             log.exception("before-commit hook %s failed for host %s", spec, host.id)
+            raise BeforeCommitFailed(spec) from exc
     return handled
 
 

@@ -15,7 +15,7 @@ from agent.schema import SCHEMA_VERSION, ReportResponse, encode, report_decoder
 from inventory_server.app import get_db, session_factory
 from inventory_server.body import read_body
 from inventory_server.errors import ApiError
-from inventory_server.hooks import run_after_ingest, run_before_commit
+from inventory_server.hooks import BeforeCommitFailed, run_after_ingest, run_before_commit
 from inventory_server.i18n import _
 from inventory_server.models import Host
 from inventory_server.reports.fast import DECODED_REPORT
@@ -122,8 +122,20 @@ def post_report():
         # while it may wait for them, a deadlock.
         host = locked[0] if locked else db.scalar(_LOCK_HOST, {"id": found.id})
         done = ingest(db, host=host, report=report)
+        handled = set()
+        if done.changed:
+            try:
+                handled = run_before_commit(db, host, done)
+            except BeforeCommitFailed:
+                # What the hook wrote, if anything, goes with the transaction: the report is
+                # stored again, under the row lock taken again, and the after-ingest side does
+                # the hooks' work once it is committed.
+                db.rollback()
+                host = db.scalar(_LOCK_HOST, {"id": found.id})
+                if host is None:  # removed meanwhile
+                    raise _unauthorized() from None
+                done = ingest(db, host=host, report=report)
         need_full, changed = done.need_full, done.changed
-        handled = run_before_commit(db, host, done) if changed else set()
         db.commit()
     except ReportInvalid as exc:
         db.rollback()

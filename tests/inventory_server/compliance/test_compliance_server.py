@@ -11,7 +11,7 @@ import time
 import msgspec
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import delete, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from agent.report import digests
@@ -20,7 +20,7 @@ from inventory_server import hooks
 from inventory_server.compliance import facts, service
 from inventory_server.db import make_engine, make_sessionmaker
 from inventory_server.migrate import downgrade, upgrade
-from inventory_server.models import ComplianceResult
+from inventory_server.models import ComplianceResult, Host, HostSoftware
 from tests.conftest import VENV_BIN
 from tests.inventory_server.compliance.compliance_cases import FIXTURES
 
@@ -600,7 +600,7 @@ def test_in_transaction_evaluation_equals_the_after_commit_one(client, seed, db_
 
     monkeypatch.setattr(service, "before_commit", broken)
     hooks.resolve.cache_clear()
-    send(client, hosts[2][1], reports[2])  # rolled back to the savepoint, evaluated after commit
+    send(client, hosts[2][1], reports[2])  # stored again without the hook, evaluated after commit
 
     def summary(host_id):
         return {
@@ -614,6 +614,57 @@ def test_in_transaction_evaluation_equals_the_after_commit_one(client, seed, db_
     assert first[("vn-open-standards", "vietnamese_input_method")][0] == "pass"
     assert summary(hosts[1][0]) == first
     assert summary(hosts[2][0]) == first
+
+
+def _write_then_fail(db, host, ingested):
+    """A before-commit hook that writes, then has a statement refused by the database (which,
+    on PostgreSQL, leaves the transaction aborted)."""
+    db.execute(update(Host).where(Host.id == host.id).values(hostname="written-by-the-hook"))
+    db.execute(text("SELECT no_such_column FROM hosts"))
+
+
+@pytest.mark.usefixtures("jobs_joined")
+def test_a_hook_that_wrote_and_failed_leaves_the_report_whole(
+    client, seed, db_url, monkeypatch, caplog
+):
+    """A before-commit hook that wrote and then failed leaves nothing of its own, nor of the
+    hooks before it: the report is stored whole and evaluated after its commit, as a report
+    with no failing hook is."""
+    service._synced.clear()
+    monkeypatch.setattr(hooks, "resolve", functools.cache(hooks.resolve.__wrapped__))
+    reports = [fixture_report(patch=STALE_AV) for _ in range(2)]
+    hosts = []
+    for i, report in enumerate(reports):
+        report.host.hostname = f"pc-{i}"
+        report.host.machine_id = f"{i:032x}"
+        report.digests = digests(report)
+        hosts.append(enroll(client, seed.secret, report))
+    send(client, hosts[0][1], reports[0])
+    wait_jobs_idle(client, seed.admin_token)  # the packs recorded: in-transaction from now on
+    failing = [*hooks.BEFORE_COMMIT, f"{__name__}:_write_then_fail"]
+    monkeypatch.setattr(hooks, "BEFORE_COMMIT", failing)
+    with caplog.at_level("ERROR", logger="inventory_server.hooks"):
+        send(client, hosts[1][1], reports[1])
+    assert "_write_then_fail failed" in caplog.text
+
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine)() as db:
+        names = dict(db.execute(select(Host.id, Host.hostname)).all())
+        stored = dict(db.execute(select(HostSoftware.host_id, HostSoftware.package_ids)).all())
+    engine.dispose()
+    assert names[hosts[1][0]] == "pc-1"
+    # The same packages as the host whose report met no failure (one id per identity).
+    assert len(stored[hosts[0][0]]) > len(reports[0].software.packages) - 5
+    assert stored[hosts[1][0]] == stored[hosts[0][0]]
+
+    def summary(host_id):
+        return {
+            k: (r.status, r.severity, r.pack_version, r.evidence)
+            for k, r in results(db_url, host_id).items()
+        }
+
+    assert summary(hosts[0][0]), "no results stored"
+    assert summary(hosts[1][0]) == summary(hosts[0][0])
 
 
 def test_unit_roll_up_equals_a_unit_by_unit_count(seed, db_url):
