@@ -22,7 +22,10 @@ class Config:
     NOT_SEEN_DAYS = 7
     IDENTITY_RULES = "machine_id,dmi_uuid,serial,mac"  # order in which enrolling hosts match
     SQL_ECHO = False
-    DB_PRE_PING = True  # check pooled connections before use; off saves a round trip per request
+    # Check a pooled PostgreSQL connection before use when it rested in the pool over a second
+    # (db.PING_RESTED) or the server may have ended it; off, a connection PostgreSQL dropped
+    # fails the request that gets it.
+    DB_PRE_PING = True
     BENCH_ENDPOINTS = (
         False  # benchmark-only routes (POST /api/v1/reports/discard); never in production
     )

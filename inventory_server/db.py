@@ -2,6 +2,8 @@
 
 import datetime as dt
 import os
+import select
+import time
 import weakref
 from typing import Annotated, Any, ClassVar
 
@@ -18,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -98,7 +101,54 @@ def make_engine(url: str, echo: bool = False, pre_ping: bool = True) -> Engine:
     # A request thread can hold two connections of it at once (its session and the after-ingest
     # hook's): a pool of 12 keeps them open for six threads, where closing and reopening overflow
     # connections costs PostgreSQL a backend each.
-    return create_engine(url, echo=echo, pool_pre_ping=pre_ping, pool_size=12, max_overflow=12)
+    engine = create_engine(url, echo=echo, pool_size=12, max_overflow=12)
+    if pre_ping:
+        _ping_rested(engine)
+    return engine
+
+
+PING_RESTED = 1.0
+"""Seconds a pooled PostgreSQL connection may rest in the pool and go out again unchecked.
+
+Under load a connection comes back and goes out again within milliseconds, and checking it every
+time would cost each request a round trip. A connection goes out with a round trip to check it
+when it rested longer, or when its socket has something to read, which an idle connection has
+not unless the server ended it (a restart of PostgreSQL, or an administrator, ends a backend
+with a message and closes its socket). A connection that fails the check is replaced."""
+
+
+def _has_input(dbapi_conn) -> bool:
+    """True when the connection's socket can be read without waiting (or has no socket)."""
+    try:
+        fd = dbapi_conn.fileno()
+    except Exception:
+        return True
+    poll = select.poll()
+    poll.register(fd, select.POLLIN)
+    return bool(poll.poll(0))
+
+
+def _ping_rested(engine: Engine) -> None:
+    """Check a pooled connection before use when it rested or the server may have ended it."""
+
+    def rest(_dbapi_conn, record, *_args) -> None:
+        record.info["rested_from"] = time.monotonic()
+
+    def checkout(dbapi_conn, record, _proxy) -> None:
+        rested = time.monotonic() - record.info.get("rested_from", 0.0)
+        if rested < PING_RESTED and not (
+            dbapi_conn.closed or dbapi_conn.broken or _has_input(dbapi_conn)
+        ):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            # The pool closes this connection and hands out a new one.
+            raise DisconnectionError(f"pooled connection failed its check: {exc}") from exc
+
+    event.listen(engine, "connect", rest)
+    event.listen(engine, "checkin", rest)
+    event.listen(engine, "checkout", checkout)
 
 
 NOWAIT_POOL = 4

@@ -522,7 +522,7 @@ def test_new_catalogue_rows_are_made_on_a_fresh_connection_after_a_dropped_one(p
     engine, _ = _sessions(pg_url)
     with engine.connect() as c:
         dropped = c.exec_driver_sql(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).scalar()
     assert dropped >= 1
