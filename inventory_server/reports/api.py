@@ -10,6 +10,7 @@ the host row lock and goes through :func:`inventory_server.reports.ingest.ingest
 
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import lazyload
 
 from agent.schema import SCHEMA_VERSION, ReportResponse, encode, report_decoder
 from inventory_server.app import get_db, session_factory
@@ -38,6 +39,7 @@ _LOCK_HOST = (
     select(Host)
     .where(Host.id == bindparam("id"))
     .with_for_update(of=Host, key_share=True)
+    .options(lazyload(Host.unit))  # a report reads the unit's id only, not its row
     .execution_options(populate_existing=True)
 )
 

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from agent.schema import SECTIONS, Hardware, Network, OSInfo, Report, Software
 from inventory_server.db import (
@@ -145,6 +145,7 @@ _LOCK_BY_TOKEN = (
     .join(AgentCredential, AgentCredential.host_id == Host.id)
     .where(*ACTIVE_TOKEN)
     .with_for_update(of=Host, key_share=True)
+    .options(lazyload(Host.unit))  # a report reads the unit's id only, not its row
     .execution_options(populate_existing=True)
 )
 
