@@ -165,8 +165,9 @@ class HostSoftware(Base):
             "ix_host_software_package_ids",
             "package_ids",
             postgresql_using="gin",
-            # New entries gather in a small pending list merged in batches (migration 0007).
-            postgresql_with={"fastupdate": "on", "gin_pending_list_limit": 512},
+            # New entries gather in a small pending list merged in batches (migrations 0007,
+            # 0015).
+            postgresql_with={"fastupdate": "on", "gin_pending_list_limit": 1024},
         ),
     )
 

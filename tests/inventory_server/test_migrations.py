@@ -110,8 +110,9 @@ def test_installs_carried_over_to_package_arrays_and_back(db_url):
 
 
 def test_package_index_pending_list_is_set_and_reset(db_url):
-    """0007 gives the GIN index of package ids a small pending list; downgrading merges what is
-    pending and turns it off (PostgreSQL; nothing to do on SQLite)."""
+    """0007 gives the GIN index of package ids a small pending list, 0015 a larger one;
+    downgrading merges what is pending and goes back to each step's setting (PostgreSQL; nothing
+    to do on SQLite)."""
     from sqlalchemy import text
 
     if not db_url.startswith("postgresql"):
@@ -131,11 +132,13 @@ def test_package_index_pending_list_is_set_and_reset(db_url):
         engine.dispose()
         return sorted(opts or [])
 
+    assert options() == ["fastupdate=on", "gin_pending_list_limit=1024"]
+    downgrade(db_url, "0014")
     assert options() == ["fastupdate=on", "gin_pending_list_limit=512"]
     downgrade(db_url, "0006")
     assert options() == ["fastupdate=off"]
     upgrade(db_url)
-    assert options() == ["fastupdate=on", "gin_pending_list_limit=512"]
+    assert options() == ["fastupdate=on", "gin_pending_list_limit=1024"]
 
 
 def test_host_visits_are_updated_in_place(db_url):
