@@ -17,11 +17,19 @@ from sqlalchemy import (
     String,
     create_engine,
     event,
+    inspect,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    ColumnProperty,
+    DeclarativeBase,
+    Session,
+    mapped_column,
+    sessionmaker,
+)
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -223,7 +231,7 @@ def pg_unnest_statement(dialect, table, rows: list[dict[str, Any]], conflict: st
 
 
 def pg_insert_together(conn, statements: list[tuple[str, tuple]]) -> None:
-    """Run INSERT statements into different tables as one statement (PostgreSQL).
+    """Run INSERT (or UPDATE) statements into different tables as one statement (PostgreSQL).
 
     ``statements`` are (SQL with ``%s`` placeholders, parameters) pairs, none reading what
     another writes; all but the last become data-modifying ``WITH`` queries of the last, so
@@ -237,6 +245,45 @@ def pg_insert_together(conn, statements: list[tuple[str, tuple]]) -> None:
         sql = "WITH " + ", ".join(f"w{i} AS ({s})" for i, (s, _p) in enumerate(first)) + " " + last
         params = tuple(p for _s, ps in statements for p in ps)
     conn.exec_driver_sql(sql, params)
+
+
+def pg_pending_update(obj) -> tuple[str, tuple] | None:
+    """Return the UPDATE a flush would run for ``obj``'s changed columns, and mark them unchanged.
+
+    For one loaded, persistent ORM object on PostgreSQL: (SQL with ``%s`` placeholders,
+    parameters), which :func:`pg_insert_together` can run with other statements, so that the row
+    is written in their round trip instead of a flush of its own; the session then holds the
+    values as written. None when no column changed (or a relationship did: the flush does that).
+    """
+    state = inspect(obj)
+    mapper = state.mapper
+    changed = []
+    for key in state.committed_state:
+        prop = mapper.attrs.get(key)
+        if not isinstance(prop, ColumnProperty) or len(prop.columns) != 1:
+            return None
+        history = state.attrs[key].history
+        if history.added:
+            changed.append((key, prop.columns[0], history.added[0]))
+    if not changed:
+        return None
+    dialect = state.session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    sets, params = [], []
+    for _key, column, value in changed:
+        if not isinstance(value, (str, int, float, dt.datetime, type(None))):
+            return None  # an SQL expression, or a value only the flush knows how to bind
+        process = column.type._cached_bind_processor(dialect)
+        # No cast: the column's type applies, and a value too long for it is refused, not cut.
+        sets.append(f"{quote(column.name)} = %s")
+        params.append(process(value) if process else value)
+    (pk,) = mapper.primary_key
+    params.append(mapper.primary_key_from_instance(obj)[0])
+    table = quote(mapper.local_table.name)
+    sql = f"UPDATE {table} SET {', '.join(sets)} WHERE {quote(pk.name)} = %s"  # noqa: S608
+    for key, _column, value in changed:
+        set_committed_value(obj, key, value)
+    return sql, tuple(params)
 
 
 _UNNEST_SQL: dict[tuple, str] = {}

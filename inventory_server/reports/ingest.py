@@ -35,6 +35,7 @@ from inventory_server.db import (
     nowait_engine,
     pg_get_or_insert,
     pg_insert_together,
+    pg_pending_update,
     pg_unnest_statement,
     utcnow,
 )
@@ -327,6 +328,10 @@ def _ingest(db: Session, host: Host, report: Report) -> Ingested:
         done = _apply_report(db, host, report)
     finally:
         db.info.pop(_LATER, None)
+    # The host row's new values go with them, not in a flush of their own at commit.
+    host_update = pg_pending_update(host)
+    if host_update is not None:
+        later.append(host_update)
     pg_insert_together(db.connection(), later)
     return done
 

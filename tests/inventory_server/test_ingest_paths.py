@@ -13,6 +13,7 @@ import time
 import msgspec
 import pytest
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from agent.report import digests, make_delta
@@ -24,7 +25,9 @@ from inventory_server.db import (
     make_sessionmaker,
     pg_array_literal,
     pg_get_or_insert,
+    pg_insert_together,
     pg_int_array_literal,
+    pg_pending_update,
 )
 from inventory_server.models import (
     AgentCredential,
@@ -537,6 +540,60 @@ def test_new_catalogue_rows_are_made_on_a_fresh_connection_after_a_dropped_one(p
             == 1
         )
     dispose(app)
+    engine.dispose()
+
+
+def test_a_host_row_written_with_other_rows_equals_one_flushed(pg_url):
+    """``pg_pending_update`` (a report's host row, written in the statement of its other rows):
+    the row stored is the one the ORM's flush stores, and the session has nothing left to
+    write; a value set to what it was is no change; a value too long for its column is refused,
+    not cut; an SQL expression is left to the flush."""
+    engine, sessions = _sessions(pg_url)
+    seen = dt.datetime(2026, 12, 4, 15, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    changes = {
+        "hostname": "pc-0001",
+        "vendor": "Dell Inc.",
+        "serial": None,
+        "cpu_threads": 12,
+        "memory_bytes": 17_179_869_184,
+        "last_seen": seen,
+        "os_version": "12",
+    }
+    with sessions() as db:
+        together, flushed = Host(hostname="a", serial="S1"), Host(hostname="b", serial="S1")
+        db.add_all([together, flushed])
+        db.commit()
+        for host in (together, flushed):
+            for key, value in changes.items():
+                setattr(host, key, value)
+        together.role = together.role
+        sql, params = pg_pending_update(together)
+        assert "role" not in sql
+        assert not db.is_modified(together)
+        assert db.is_modified(flushed)
+        pg_insert_together(db.connection(), [(sql, params)])
+        db.commit()
+        ids = together.id, flushed.id
+    columns = [c for c in Host.__table__.c if c.name not in ("id", "first_seen")]
+    with engine.connect() as c:
+        rows = [c.execute(select(*columns).where(Host.id == i)).one() for i in ids]
+    assert rows[0] == rows[1]
+    assert rows[0].hostname == "pc-0001" and rows[0].serial is None
+    assert rows[0].last_seen == seen
+
+    with sessions() as db:
+        host = db.get(Host, ids[0])
+        assert pg_pending_update(host) is None  # nothing changed
+        host.hostname = "x" * 256
+        sql, params = pg_pending_update(host)
+        with pytest.raises(DataError):
+            pg_insert_together(db.connection(), [(sql, params)])
+    with sessions() as db:
+        host = db.get(Host, ids[0])
+        host.report_count = Host.report_count + 5
+        assert pg_pending_update(host) is None
+        db.commit()
+        assert db.get(Host, ids[0]).report_count == rows[0].report_count + 5
     engine.dispose()
 
 
