@@ -922,6 +922,7 @@ def _choose(db: Session, packages: list) -> dict[tuple, tuple[int, Any]]:
     missed: dict[str, Any] = {}
     keys = []
     add = keys.append
+    keep = chosen.setdefault  # the first of an identity stays; its tuple key is hashed once
     for p in packages:
         raw = (
             f"{p.name}\0{p.version or ''}\0{p.arch or ''}\0{p.source}\0{p.section or ''}"
@@ -932,8 +933,8 @@ def _choose(db: Session, packages: list) -> dict[tuple, tuple[int, Any]]:
         if hit is None:
             if raw not in missed:
                 missed[raw] = p
-        elif hit[1] not in chosen:
-            chosen[hit[1]] = (hit[0], p)
+        else:
+            keep(hit[1], (hit[0], p))
     if not missed:
         return chosen
     resolved = _resolve(db, missed)

@@ -289,11 +289,16 @@ def _versions(db_url, host_id):
 
 def test_first_reported_package_wins_whichever_is_cached(client, seed, db_url):
     """Two packages of one identity (name, source, architecture): the first in the report is
-    kept, whether the process knew it already, knew the other, or knew neither."""
+    kept, whether the process knew it already, knew the other, knew both or knew neither."""
     _, token_a = enroll(client, seed.secret)
     warm = make_report(packages=2, extra_packages=[("dup-pkg", "2.0")])
     assert post(client, token_a, body(warm)).status_code == 200  # caches dup-pkg 2.0
-    for order, kept in ((["1.0", "2.0"], "1.0"), (["2.0", "3.0"], "2.0"), (["4.0", "1.0"], "4.0")):
+    for order, kept in (
+        (["1.0", "2.0"], "1.0"),
+        (["2.0", "3.0"], "2.0"),
+        (["4.0", "1.0"], "4.0"),
+        (["3.0", "2.0"], "3.0"),  # both known by now
+    ):
         report = make_report(packages=2, extra_packages=[("dup-pkg", v) for v in order])
         report.host = msgspec.structs.replace(
             report.host, hostname=f"dup-{kept}", machine_id=f"{kept}".replace(".", "") * 16
