@@ -100,7 +100,8 @@ class UnchangedReports:
             except msgspec.MsgspecError:
                 return self.flask_wsgi(environ, start_response)
             environ[DECODED_REPORT] = report  # for the general path, if it answers
-            if report.schema_version > SCHEMA_VERSION:
+            if report.schema_version > SCHEMA_VERSION or report.kind != "delta":
+                # A full report always writes: no connection taken here for it.
                 return self.flask_wsgi(environ, start_response)
             host_id = self._run(touch_known, token, report)
             extra = []

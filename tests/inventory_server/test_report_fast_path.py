@@ -143,6 +143,36 @@ def _host_packages(db_url, host_id) -> list[str]:
     return names
 
 
+def test_a_full_report_takes_no_connection_of_the_fast_path(request, tmp_path):
+    """A full report always writes: the layer in front of Flask hands it on without checking out
+    a connection of its pool, which an unchanged delta takes (as do new catalogue rows, so the
+    report measured brings none)."""
+    from sqlalchemy import event
+
+    from inventory_server.app import create_app, dispose
+
+    db_url = _fresh_db("postgres", request, tmp_path)  # the fast path is PostgreSQL's
+    seed = seed_database(db_url)
+    app = create_app({"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "data"),
+                      "SECRET_KEY": "test-secret-key", "TESTING": True})
+    request.addfinalizer(lambda: dispose(app))
+    client = app.test_client()
+    checkouts = []
+    pool = app.extensions["kiemke"]["fast"].engine
+    event.listen(pool, "checkout", lambda *_args: checkouts.append(1))
+    first = make_report(packages=5)
+    _, token = enroll(client, seed.secret, first)
+    assert post(client, token, body(first)).status_code == 200  # its catalogue rows are new
+    full = make_report(packages=5)
+    full.host = msgspec.structs.replace(full.host, hostname="pc-02", machine_id="2" * 32)
+    _, token = enroll(client, seed.secret, full)
+    del checkouts[:]
+    assert post(client, token, body(full)).status_code == 200
+    assert checkouts == []
+    assert post(client, token, body(make_delta(full, full.digests))).status_code == 200
+    assert checkouts == [1]
+
+
 def test_a_lost_fast_path_connection_falls_back_without_losing_the_report(request, tmp_path):
     from inventory_server.app import create_app, dispose
 
