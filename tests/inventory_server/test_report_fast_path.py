@@ -143,20 +143,26 @@ def _host_packages(db_url, host_id) -> list[str]:
     return names
 
 
+def _pg_app(request, tmp_path):
+    """(database URL, seed, app, test client) on a fresh PostgreSQL database, where the layer in
+    front of Flask works."""
+    from inventory_server.app import create_app, dispose
+
+    db_url = _fresh_db("postgres", request, tmp_path)
+    seed = seed_database(db_url)
+    app = create_app({"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "data"),
+                      "SECRET_KEY": "test-secret-key", "TESTING": True})
+    request.addfinalizer(lambda: dispose(app))
+    return db_url, seed, app, app.test_client()
+
+
 def test_a_full_report_takes_no_connection_of_the_fast_path(request, tmp_path):
     """A full report always writes: the layer in front of Flask hands it on without checking out
     a connection of its pool, which an unchanged delta takes (as do new catalogue rows, so the
     report measured brings none)."""
     from sqlalchemy import event
 
-    from inventory_server.app import create_app, dispose
-
-    db_url = _fresh_db("postgres", request, tmp_path)  # the fast path is PostgreSQL's
-    seed = seed_database(db_url)
-    app = create_app({"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "data"),
-                      "SECRET_KEY": "test-secret-key", "TESTING": True})
-    request.addfinalizer(lambda: dispose(app))
-    client = app.test_client()
+    _, seed, app, client = _pg_app(request, tmp_path)
     checkouts = []
     pool = app.extensions["kiemke"]["fast"].engine
     event.listen(pool, "checkout", lambda *_args: checkouts.append(1))
@@ -174,14 +180,7 @@ def test_a_full_report_takes_no_connection_of_the_fast_path(request, tmp_path):
 
 
 def test_a_lost_fast_path_connection_falls_back_without_losing_the_report(request, tmp_path):
-    from inventory_server.app import create_app, dispose
-
-    db_url = _fresh_db("postgres", request, tmp_path)  # the fast path is PostgreSQL's
-    seed = seed_database(db_url)
-    app = create_app({"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "data"),
-                      "SECRET_KEY": "test-secret-key", "TESTING": True})
-    request.addfinalizer(lambda: dispose(app))
-    client = app.test_client()
+    db_url, seed, app, client = _pg_app(request, tmp_path)
     seen = _count_flask_requests(app)
     host_id, token = enroll(client, seed.secret)
     full = make_report(packages=5)
