@@ -31,6 +31,18 @@ def _pg_admin_url(dbname: str) -> str:
     return make_url(PG_URL).set(database=dbname).render_as_string(hide_password=False)
 
 
+def terminate_backend(db_url: str, pid: int) -> None:
+    """End one PostgreSQL backend, as a restart ends them all, and wait until it has."""
+    from sqlalchemy import text
+
+    from inventory_server.db import make_engine
+
+    admin = make_engine(db_url, pre_ping=False)
+    with admin.connect() as c:
+        assert c.execute(text("SELECT pg_terminate_backend(:p, 10000)"), {"p": pid}).scalar()
+    admin.dispose()
+
+
 def _pg_available() -> str | None:
     """Return None when PostgreSQL answers, else the reason."""
     try:

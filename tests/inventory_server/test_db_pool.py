@@ -8,20 +8,12 @@ from sqlalchemy.exc import OperationalError
 
 from inventory_server import db
 from inventory_server.db import make_engine
-from tests.conftest import _fresh_db
+from tests.conftest import _fresh_db, terminate_backend
 
 
 def _backend(engine) -> int:
     with engine.connect() as c:
         return c.execute(text("SELECT pg_backend_pid()")).scalar()
-
-
-def _terminate(db_url: str, pid: int) -> None:
-    """End one backend, as a restart of PostgreSQL ends them all, and wait until it has."""
-    admin = make_engine(db_url, pre_ping=False)
-    with admin.connect() as c:
-        assert c.execute(text("SELECT pg_terminate_backend(:p, 10000)"), {"p": pid}).scalar()
-    admin.dispose()
 
 
 def test_a_pooled_connection_is_checked_when_ended_or_rested_and_not_in_between(
@@ -37,7 +29,7 @@ def test_a_pooled_connection_is_checked_when_ended_or_rested_and_not_in_between(
     assert _backend(engine) == first  # back in the pool a moment ago: not checked either
     assert pings == []
 
-    _terminate(db_url, first)
+    terminate_backend(db_url, first)
     second = _backend(engine)  # ended by the server a moment ago: checked, and replaced
     assert pings == [1]
     assert second != first
@@ -53,7 +45,7 @@ def test_without_the_check_a_dropped_connection_fails_its_request(request, tmp_p
     db_url = _fresh_db("postgres", request, tmp_path)
     engine = make_engine(db_url, pre_ping=False)
     request.addfinalizer(engine.dispose)
-    _terminate(db_url, _backend(engine))
+    terminate_backend(db_url, _backend(engine))
     with pytest.raises(OperationalError):
         _backend(engine)
     assert _backend(engine)  # the pool replaced it after the failure

@@ -11,7 +11,7 @@ from agent.report import digests, make_delta
 from agent.schema import Package
 from inventory_server.db import make_engine, make_sessionmaker
 from inventory_server.models import Host, HostEvent, SoftwareInstall, SoftwareTitle
-from tests.conftest import _fresh_db, seed_database
+from tests.conftest import _fresh_db, seed_database, terminate_backend
 from tests.inventory_server.reports import body, make_report
 from tests.inventory_server.test_reports import enroll, post
 
@@ -195,10 +195,7 @@ def test_a_lost_fast_path_connection_falls_back_without_losing_the_report(reques
     assert conn.driver_connection.execute("SHOW synchronous_commit").fetchone() == ("off",)
     backend = conn.driver_connection.info.backend_pid
     conn.close()
-    admin = make_engine(db_url)
-    with admin.connect() as c:
-        assert c.execute(text("SELECT pg_terminate_backend(:p)"), {"p": backend}).scalar()
-    admin.dispose()
+    terminate_backend(db_url, backend)
     count = _host(db_url, host_id).report_count
     r = post(client, token, delta)
     assert r.status_code == 200
